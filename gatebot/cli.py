@@ -1,0 +1,235 @@
+"""The `gatebot` command: argument parsing, exit codes, and the one place errors are caught."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from pydantic import ValidationError
+
+from gatebot import __version__
+from gatebot.baselines import DEFAULT_DIR, LocalStore
+from gatebot.compare import compare, missing_baseline
+from gatebot.config import DEFAULT_CONFIG_FILE, LoadedConfig, json_schema, load_config
+from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, GatebotError, InputError
+from gatebot.plan import select_jobs
+from gatebot.report import RenderOptions, render_markdown
+from gatebot.results import atomic_write, load_results
+from gatebot.runner import run_benchmark
+from gatebot.settings import Settings
+from gatebot.verdict import GateReport, Outcome, Verdict, report_document
+
+EXIT_BUG = 3
+ISSUES_URL = "gatebot's issue tracker"
+
+
+def exit_code(report: GateReport) -> int:
+    """0 passed, 1 a gated metric regressed, 2 the runs could not be compared (no baseline, incomparable)."""
+    outcome = report.outcome
+    if outcome is Outcome.PASSED:
+        return EXIT_PASSED
+    if outcome is Outcome.FAILED:
+        return EXIT_REGRESSED
+    return EXIT_USAGE
+
+
+def _config(args: argparse.Namespace, settings: Settings) -> LoadedConfig:
+    path = args.config or settings.config
+    if path is not None:
+        return load_config(Path(path), required=True)
+    return load_config(Path(DEFAULT_CONFIG_FILE), required=False)
+
+
+def _write_outputs(report: GateReport, args: argparse.Namespace, out: IO[str]) -> None:
+    markdown = render_markdown(report, RenderOptions())
+    if args.json:
+        document = json.dumps(report_document(report), indent=2, ensure_ascii=False) + "\n"
+        atomic_write(Path(args.json), [document.encode()])
+    if args.markdown:
+        atomic_write(Path(args.markdown), [markdown.encode()])
+    out.write(markdown)
+
+
+def cmd_compare(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
+    loaded = _config(args, settings)
+    baseline = load_results(Path(args.baseline))
+    candidate = load_results(Path(args.candidate))
+    report = GateReport((compare(baseline, candidate, loaded.config),))
+    _write_outputs(report, args, out)
+    return exit_code(report)
+
+
+def _out_dir(args: argparse.Namespace, settings: Settings) -> Path:
+    return Path(args.out) if args.out else settings.out_dir
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
+    loaded = _config(args, settings)
+    jobs = select_jobs(loaded.config, models=args.model or (), benchmarks=args.benchmark or ())
+    if not jobs:
+        raise GatebotError(
+            "nothing to run: the config names no model with a benchmark", "add models: to the config"
+        )
+    out_dir = _out_dir(args, settings)
+    for job in jobs:
+        print(f"gatebot: running {job.benchmark} for {job.model}", file=sys.stderr)
+        _, path = run_benchmark(loaded, job, out_dir, log=sys.stderr)
+        out.write(f"{path}\n")
+    return EXIT_PASSED
+
+
+def _store(args: argparse.Namespace, settings: Settings, loaded: LoadedConfig) -> LocalStore:
+    if args.baselines:
+        return LocalStore(Path(args.baselines))
+    if settings.baselines is not None:
+        return LocalStore(settings.baselines)
+    return LocalStore(loaded.root / DEFAULT_DIR)
+
+
+def cmd_gate(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
+    loaded = _config(args, settings)
+    jobs = select_jobs(loaded.config, models=args.model or (), benchmarks=args.benchmark or ())
+    if not jobs:
+        raise GatebotError(
+            "nothing to gate: the config names no model with a benchmark", "add models: to the config"
+        )
+    store = _store(args, settings, loaded)
+    out_dir = _out_dir(args, settings)
+    verdicts: list[Verdict] = []
+    for job in jobs:
+        print(f"gatebot: running {job.benchmark} for {job.model}", file=sys.stderr)
+        candidate, _ = run_benchmark(loaded, job, out_dir, log=sys.stderr)
+        baseline = store.load(job.model, job.benchmark)
+        if baseline is None:
+            verdicts.append(missing_baseline(candidate, policy=loaded.config.gate.missing_baseline))
+        else:
+            verdicts.append(compare(baseline, candidate, loaded.config))
+    report = GateReport(tuple(verdicts))
+    _write_outputs(report, args, out)
+    return exit_code(report)
+
+
+def cmd_baseline_save(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
+    loaded = _config(args, settings)
+    results = load_results(Path(args.results))
+    path = _store(args, settings, loaded).save(results)
+    out.write(f"saved the baseline of {results.model} on {results.benchmark} to {path}\n")
+    return EXIT_PASSED
+
+
+def cmd_config(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
+    if args.schema:
+        out.write(json.dumps(json_schema(), indent=2) + "\n")
+        return EXIT_PASSED
+    loaded = _config(args, settings)
+    where = loaded.path or "(no config file: defaults)"
+    cfg = loaded.config
+    out.write(
+        f"{where}: valid ({len(cfg.models)} models, {len(cfg.benchmarks)} benchmarks, "
+        f"{len(cfg.metrics)} metrics)\n"
+    )
+    return EXIT_PASSED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gatebot",
+        description="A quality gate for machine-learning models: compare evaluation results with a baseline.",
+    )
+    parser.add_argument("--version", action="version", version=f"gatebot {__version__}")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of unexpected errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def with_config(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--config", metavar="FILE", help=f"config file (default: ./{DEFAULT_CONFIG_FILE} if present)"
+        )
+
+    def with_reports(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--json", metavar="OUT", help="write the JSON verdict to OUT")
+        p.add_argument("--markdown", metavar="OUT", help="write the markdown report to OUT")
+
+    def with_selection(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", action="append", metavar="M", help="only this model (repeatable)")
+        p.add_argument("--benchmark", action="append", metavar="B", help="only this benchmark (repeatable)")
+        p.add_argument("--out", metavar="DIR", help="where results go (default: gatebot-out)")
+
+    p = sub.add_parser("compare", help="compare two results files; exit 0 passed, 1 regressed, 2 error")
+    p.add_argument("baseline", metavar="BASELINE", help="results file of the baseline")
+    p.add_argument("candidate", metavar="CANDIDATE", help="results file of the candidate")
+    with_config(p)
+    with_reports(p)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("run", help="run the configured benchmarks and write validated results")
+    with_config(p)
+    with_selection(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("gate", help="run the benchmarks, compare with the stored baselines, print the report")
+    with_config(p)
+    with_selection(p)
+    with_reports(p)
+    p.add_argument(
+        "--baselines", metavar="DIR", help="baseline store (default: .gatebot/baselines by the config)"
+    )
+    p.set_defaults(func=cmd_gate)
+
+    p = sub.add_parser("baseline", help="manage stored baselines")
+    baseline_sub = p.add_subparsers(dest="baseline_command", metavar="ACTION", required=True)
+    q = baseline_sub.add_parser(
+        "save", help="store a results file as the baseline of its model and benchmark"
+    )
+    q.add_argument("results", metavar="RESULTS", help="results file to store")
+    with_config(q)
+    q.add_argument(
+        "--baselines", metavar="DIR", help="baseline store (default: .gatebot/baselines by the config)"
+    )
+    q.set_defaults(func=cmd_baseline_save)
+
+    p = sub.add_parser("config", help="check the config file, or print its JSON Schema")
+    with_config(p)
+    p.add_argument("--schema", action="store_true", help="print the JSON Schema of .gatebot.yml")
+    p.set_defaults(func=cmd_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = bool(args.debug)
+    try:
+        settings = Settings()
+        debug = debug or settings.debug
+        code: int = args.func(args, settings, sys.stdout)
+        return code
+    except GatebotError as error:
+        print(f"gatebot: error: {error.one_line()}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(x) for x in first["loc"])
+        print(f"gatebot: error: environment setting GATEBOT_{where.upper()}: {first['msg']}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("gatebot: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_USAGE
+    except Exception as error:
+        if debug:
+            raise
+        print(
+            f"gatebot: internal error ({type(error).__name__}: {error}); this is a bug in gatebot: "
+            "rerun with "
+            f"--debug and report the traceback at {ISSUES_URL}",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
+
+
+__all__ = ["InputError", "main"]

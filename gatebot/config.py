@@ -1,0 +1,258 @@
+"""The models of `.gatebot.yml`: which models to gate, how to run their benchmarks, how to judge metrics.
+
+Every section is optional: a file holding only `metrics:` is a valid configuration for `gatebot compare`.
+Loading turns any problem into one `ConfigError` line that names the file, the field path and what was
+expected.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from gatebot.errors import ConfigError
+
+CONFIG_VERSION = 1
+DEFAULT_CONFIG_FILE = ".gatebot.yml"
+
+Direction = Literal["higher", "lower"]
+GateMode = Literal["regression", "non-inferiority"]
+Correction = Literal["holm", "bh", "none"]
+MissingBaseline = Literal["run-base", "pass", "fail"]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MetricConfig(_Strict):
+    """How one metric is judged. Metrics the config does not declare are reported but never gate."""
+
+    direction: Direction = Field(description="Which way is better: `higher` (accuracy) or `lower` (loss).")
+    min_effect: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="Smallest absolute change that matters, in the metric's own units (0.01 = 1 point "
+        "of accuracy). Significant moves smaller than this are `unchanged`.",
+    )
+    max_relative_drop: float | None = Field(
+        default=None,
+        ge=0.0,
+        description="Optional relative tolerance (0.02 = 2% of the baseline value): a move in the bad "
+        "direction must also exceed it to count as a regression.",
+    )
+    gate: bool = Field(default=True, description="`false` reports the metric without ever failing the gate.")
+    alpha: float = Field(
+        default=0.05,
+        gt=0.0,
+        lt=0.5,
+        description="False-alarm rate for this metric's tests, after the multiple-testing correction.",
+    )
+    mode: GateMode = Field(
+        default="regression",
+        description="`regression` fails on a significant drop larger than `min_effect`; `non-inferiority` "
+        "passes only when the confidence interval shows any drop is smaller than `min_effect`.",
+    )
+
+    @model_validator(mode="after")
+    def _margin_for_non_inferiority(self) -> MetricConfig:
+        if self.mode == "non-inferiority" and self.min_effect <= 0:
+            raise ValueError("mode non-inferiority needs min_effect > 0 (the largest drop you accept)")
+        return self
+
+
+class BenchmarkConfig(_Strict):
+    """How to run one benchmark and where its results land."""
+
+    run: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Shell command. Placeholders: {model}, {benchmark}, {output} (the results path "
+        "gatebot expects), {python} (the interpreter running gatebot). Write {{ and }} for braces.",
+    )
+    results: str | None = Field(
+        default=None,
+        description="Where the command writes its results, relative to `workdir`, when not {output}. "
+        "May use the same placeholders.",
+    )
+    format: str = Field(
+        default="gatebot",
+        description="Format of the results: `gatebot` (gatebot/results@1) or a harness importer.",
+    )
+    timeout: float = Field(default=3600.0, gt=0, description="Seconds before the command is stopped.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    workdir: str | None = Field(
+        default=None, description="Directory to run in, relative to the config file's directory."
+    )
+
+
+class ModelConfig(_Strict):
+    """A model a pull request can change."""
+
+    artifacts: list[str] = Field(
+        default_factory=list,
+        description="Path globs (relative to the repository root) whose change means this model changed: "
+        "weights, adapters, a config file naming the model id, a prompt.",
+    )
+    benchmarks: list[Name] = Field(default_factory=list, description="Benchmarks that gate this model.")
+    reference: Name | None = Field(
+        default=None, description="Another configured model to show beside this one (e.g. its base model)."
+    )
+
+
+class GateSettings(_Strict):
+    """How comparisons are computed: statistics, slices, comparability."""
+
+    correction: Correction = Field(
+        default="holm",
+        description="Multiple-testing correction across all gated metric x slice tests: `holm` "
+        "(family-wise error), `bh` (Benjamini-Hochberg false discovery rate) or `none`.",
+    )
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0, description="Level of confidence intervals.")
+    bootstrap_resamples: int = Field(default=2000, ge=100, le=100_000, description="Paired bootstrap size.")
+    seed: int = Field(default=0, ge=0, description="Seed of the bootstrap; same seed, same report.")
+    min_slice_size: int = Field(
+        default=30, ge=1, description="Slices with fewer paired examples are shown but never gate."
+    )
+    slices: list[str] | None = Field(
+        default=None, description="Slice keys to analyse (default: every key found in the examples)."
+    )
+    max_flips_shown: int = Field(default=10, ge=0, description="Example flips listed in the comment.")
+    min_overlap: float = Field(
+        default=0.9,
+        gt=0.0,
+        le=1.0,
+        description="Least share of the baseline's examples the candidate must also have; below it the "
+        "runs are `incomparable` and the gate fails with exit code 2.",
+    )
+    missing_baseline: MissingBaseline = Field(
+        default="fail",
+        description="When no baseline exists: `fail` (exit 2, first run must be recorded), `pass` "
+        "(neutral, with a warning) or `run-base` (run the base commit's benchmark; in the Action).",
+    )
+
+
+class Config(_Strict):
+    """`.gatebot.yml`."""
+
+    version: Literal[1] = Field(default=1, description="Version of this file's format.")
+    models: dict[Name, ModelConfig] = Field(default_factory=dict)
+    benchmarks: dict[Name, BenchmarkConfig] = Field(default_factory=dict)
+    metrics: dict[str, MetricConfig] = Field(default_factory=dict)
+    gate: GateSettings = Field(default_factory=GateSettings)
+
+    @field_validator("metrics")
+    @classmethod
+    def _metric_names(cls, value: dict[str, MetricConfig]) -> dict[str, MetricConfig]:
+        for name in value:
+            if not name.strip():
+                raise ValueError("metric names must not be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Config:
+        for model_name, model in self.models.items():
+            for bench in model.benchmarks:
+                if bench not in self.benchmarks:
+                    known = ", ".join(sorted(self.benchmarks)) or "none"
+                    raise ValueError(
+                        f"models.{model_name}.benchmarks names {bench!r}, which is not under benchmarks: "
+                        f"(known: {known})"
+                    )
+            if model.reference is not None and model.reference not in self.models:
+                raise ValueError(f"models.{model_name}.reference names {model.reference!r}, not a model")
+        return self
+
+
+class LoadedConfig(BaseModel):
+    """A validated config and the directory its relative paths are resolved against."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    config: Config
+    path: Path | None
+    root: Path
+
+    def resolve(self, relative: str | None) -> Path:
+        return self.root if relative is None else (self.root / relative)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of `.gatebot.yml`, for editors."""
+    schema = Config.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "gatebot configuration (.gatebot.yml)"
+    return schema
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in {
+            "function-after[_references_resolve()]",
+            "function-after[_margin_for_non_inferiority()]",
+        }:
+            continue
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+def _describe(error: ValidationError, where: str) -> ConfigError:
+    first = error.errors(include_url=False)[0]
+    path = _field_path(tuple(first["loc"]))
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown field"
+        hint = "check its spelling; `gatebot config --schema` lists every field"
+    elif first["type"] == "literal_error":
+        hint = "use one of the values named"
+    else:
+        got = first.get("input")
+        hint = f"got {json.dumps(got, default=str)[:60]}" if not isinstance(got, dict) else ""
+    more = error.error_count() - 1
+    suffix = f" (+{more} more problem{'s' if more > 1 else ''})" if more else ""
+    return ConfigError(f"{where}: {path}: {message}{suffix}", hint)
+
+
+def parse_config(data: Any, *, where: str) -> Config:
+    """Validate already-parsed YAML data. `where` names the source in error messages."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as error:
+        raise _describe(error, where) from None
+
+
+def load_config(path: Path | None, *, required: bool) -> LoadedConfig:
+    """Read and validate a config file. With `required=False` a missing file yields the empty config."""
+    if path is None or not path.exists():
+        if required or (path is not None and path.name != DEFAULT_CONFIG_FILE):
+            shown = path if path is not None else DEFAULT_CONFIG_FILE
+            raise ConfigError(
+                f"{shown}: config file not found", "create it, or pass --config PATH to an existing one"
+            )
+        return LoadedConfig(config=Config(), path=None, root=Path.cwd())
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read the config file: {error}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{where}: invalid YAML: {problem}", "fix the YAML syntax at that line") from None
+    config = parse_config(data, where=str(path))
+    return LoadedConfig(config=config, path=path, root=path.resolve().parent)

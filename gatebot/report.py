@@ -1,0 +1,350 @@
+"""Render a `GateReport` as markdown: the PR comment, the job summary and `gatebot compare`'s output.
+
+Short on top, exact underneath: a verdict line, the table of what changed, then `<details>` blocks.
+Every value that reaches the template passes through one escaping function, `escape_md`, unless it is
+`Markup` built here from numbers; results and config are written by PR authors, so a metric called
+`| <img src=x> @everyone` must render as plain text and break no table.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+from tabulate import tabulate
+
+from gatebot import __version__
+from gatebot.verdict import Flips, GateReport, Outcome, Row, Status, Verdict
+
+# Characters that mean something to markdown or HTML become numeric entities, which read as the same
+# text in both (a `<summary>` is raw HTML, where backslash escapes do not work) and never split a table.
+_ENTITIES = {c: f"&#{ord(c)};" for c in "|`[]*~$\\"}
+_ENTITIES.update({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+_MD_SPECIAL = re.compile("[" + re.escape("".join(_ENTITIES)) + "]")
+_MD_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_MD_LEADING = re.compile(r"^(\d*)([-+=.)#])")
+_ZERO_WIDTH_SPACE = "\u200b"
+_AUTOLINK = re.compile(r"(?i)(://|www\.)")
+_MAX_TOP_REGRESSIONS = 3
+
+STATUS_LABEL = {
+    Status.REGRESSED: "🔴 regressed",
+    Status.IMPROVED: "🟢 improved",
+    Status.UNCHANGED: "⚪ unchanged",
+    Status.WITHIN_NOISE: "⚪ within noise",
+    Status.CHANGED: "🔵 changed",
+    Status.ADDED: "🆕 added",
+    Status.REMOVED: "➖ removed",
+    Status.INCOMPARABLE: "⚠️ incomparable",
+}
+
+
+def _trusted(text: str) -> Markup:
+    """Mark text built here from numbers and fixed words, or already escaped, as safe to emit as is."""
+    return Markup(text)  # noqa: S704 - callers pass only escaped or self-made text
+
+
+def escape_md(value: object) -> Markup:
+    """Escape text for GitHub markdown and HTML alike: no markup, no table breaks, no @mentions, no
+    autolinks, one line. Safe in table cells, paragraphs and raw HTML such as `<summary>`."""
+    if isinstance(value, Markup):
+        return value
+    text = " ".join(str(value).split())
+    text = _MD_SPECIAL.sub(lambda m: _ENTITIES[m.group(0)], text)
+    text = _MD_EDGE_UNDERSCORE.sub("&#95;", text)
+    text = _MD_LEADING.sub(lambda m: f"{m.group(1)}&#{ord(m.group(2))};", text)
+    text = text.replace("@", "@" + _ZERO_WIDTH_SPACE)
+    text = _AUTOLINK.sub(lambda m: m.group(1)[0] + _ZERO_WIDTH_SPACE + m.group(1)[1:], text)
+    return _trusted(text)
+
+
+def fmt_value(value: float | None, fraction: bool) -> Markup:
+    """A metric value: a percentage for 0..1 metrics, four significant digits otherwise."""
+    if value is None or not math.isfinite(value):
+        return _trusted("–")
+    return _trusted(f"{value * 100:.1f}%" if fraction else f"{value:.4g}")
+
+
+def signed_delta(delta: float | None, fraction: bool) -> Markup:
+    """A change: points for 0..1 metrics (`+4.2 pts`), the metric's own units otherwise."""
+    if delta is None or not math.isfinite(delta):
+        return _trusted("–")
+    return _trusted(f"{delta * 100:+.1f} pts" if fraction else f"{delta:+.4g}")
+
+
+def ci(low: float | None, high: float | None, fraction: bool) -> Markup:
+    """A confidence interval in the units of `signed_delta`."""
+    if low is None or high is None:
+        return _trusted("")
+    if fraction:
+        return _trusted(f"[{low * 100:+.1f}, {high * 100:+.1f}]")
+    return _trusted(f"[{low:+.3g}, {high:+.3g}]")
+
+
+def pvalue(p: float | None) -> Markup:
+    if p is None:
+        return _trusted("–")
+    return _trusted("<0.001" if p < 0.001 else f"{p:.3f}")
+
+
+_SAFE_URL = re.compile(r"^https?://[A-Za-z0-9.:-]+(/[A-Za-z0-9._~/%-]*)?$")
+
+
+def safe_url(url: str) -> Markup:
+    """A link target: only plain http(s) URLs pass; anything else is dropped."""
+    return _trusted(url) if _SAFE_URL.match(url) else _trusted("#")
+
+
+def pct(value: float) -> Markup:
+    return _trusted(f"{value:.0%}")
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Markup:
+    """The one table renderer: GitHub-flavoured markdown, every cell escaped unless already Markup."""
+    body = [[escape_md(cell) for cell in row] for row in rows]
+    return _trusted(
+        tabulate(body, headers=[_trusted(h) for h in headers], tablefmt="github", disable_numparse=True)
+    )
+
+
+def _delta_cell(row: Row) -> Markup:
+    if row.delta is None:
+        return _trusted("–")
+    interval = ci(row.ci_low, row.ci_high, row.fraction_scale)
+    return _trusted(f"{signed_delta(row.delta, row.fraction_scale)} {interval}".strip())
+
+
+def _status_cell(row: Row) -> Markup:
+    label = STATUS_LABEL[row.status]
+    if not row.gated and row.status not in (Status.ADDED, Status.REMOVED):
+        label += " (not gated)" if row.declared or row.slice_key is not None else " (not declared)"
+    return _trusted(label)
+
+
+def _significance_cell(row: Row) -> Markup:
+    if row.test == "threshold":
+        return _trusted("not assessed")
+    if row.p_value is None:
+        return _trusted("–")
+    p = row.p_adjusted if row.p_adjusted is not None else row.p_value
+    return pvalue(p)
+
+
+def metrics_table(verdict: Verdict) -> Markup:
+    rows = [
+        (
+            row.metric,
+            fmt_value(row.baseline, row.fraction_scale),
+            fmt_value(row.candidate, row.fraction_scale),
+            _delta_cell(row),
+            _significance_cell(row),
+            _status_cell(row),
+        )
+        for row in verdict.rows
+    ]
+    return table(("Metric", "Baseline", "Candidate", "Δ [95% CI]", "p", "Status"), rows)
+
+
+def slices_table(rows: Sequence[Row]) -> Markup:
+    body = [
+        (
+            row.slice_label or "",
+            row.metric,
+            _trusted(str(row.n)),
+            fmt_value(row.baseline, row.fraction_scale),
+            fmt_value(row.candidate, row.fraction_scale),
+            _delta_cell(row),
+            _significance_cell(row),
+            _status_cell(row),
+        )
+        for row in rows
+    ]
+    return table(("Slice", "Metric", "n", "Baseline", "Candidate", "Δ [95% CI]", "p", "Status"), body)
+
+
+def flips_table(flips: Flips, shown: int) -> Markup:
+    body = []
+    for direction, examples in (("worse", flips.worse[:shown]), ("better", flips.better[:shown])):
+        for example in examples:
+            slices = ", ".join(f"{k}={v}" for k, v in example.slices.items())
+            body.append(
+                (
+                    example.id,
+                    _trusted(direction),
+                    _trusted(f"{example.baseline:.4g} → {example.candidate:.4g}"),
+                    slices,
+                )
+            )
+    return table(("Example", "Went", "Score", "Slices"), body)
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What the markdown includes: links and how much detail. `detail` 2 = everything, 0 = tables only."""
+
+    run_url: str | None = None
+    full_report_hint: str | None = None
+    detail: int = 2
+    max_flips_shown: int = 10
+
+
+def _regression_phrase(row: Row) -> Markup:
+    where = _trusted(f" on {escape_md(row.slice_label)}") if row.slice_key is not None else ""
+    interval = ci(row.ci_low, row.ci_high, row.fraction_scale)
+    delta = signed_delta(row.delta, row.fraction_scale)
+    return _trusted(f"**{escape_md(row.metric)}**{where} {delta} {interval}".strip())
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _headline(report: GateReport) -> tuple[Markup, Markup]:
+    """The verdict line and the sentence under it."""
+    outcome = report.outcome
+    regressions = [r for v in report.verdicts for r in v.regressions]
+    if outcome is Outcome.FAILED:
+        head = f"❌ gatebot: {_plural(len(regressions), 'regression')}"
+        parts = "; ".join(_regression_phrase(r) for r in regressions[:_MAX_TOP_REGRESSIONS])
+        extra = len(regressions) - _MAX_TOP_REGRESSIONS
+        sentence = f"Regressed: {parts}{f' and {extra} more' if extra > 0 else ''}."
+        improved = [
+            r
+            for v in report.verdicts
+            for r in v.rows
+            if r.status is Status.IMPROVED
+            and any(g.metric == r.metric and g.slice_key for g in v.regressions)
+        ]
+        if improved:
+            gains = ", ".join(
+                f"{escape_md(r.metric)} improved {signed_delta(r.delta, r.fraction_scale)}" for r in improved
+            )
+            sentence += f" Overall, {gains}: the average hides the slice that got worse."
+        return _trusted(head), _trusted(sentence)
+    if outcome is Outcome.INCOMPARABLE:
+        return _trusted("⚠️ gatebot: the runs cannot be compared"), _trusted(
+            "The gate fails until they can; see below."
+        )
+    if outcome is Outcome.NO_BASELINE:
+        return _trusted("⚠️ gatebot: no baseline to compare with"), _trusted(
+            "The gate does not pass until a baseline is recorded."
+        )
+    gated = sum(1 for v in report.verdicts for r in (*v.rows, *v.slice_rows) if r.gated)
+    if any(v.method is None for v in report.verdicts):
+        return _trusted("✅ gatebot: passed, with warnings"), _trusted("See the notes below.")
+    return _trusted("✅ gatebot: no regression"), _trusted(f"{_plural(gated, 'gated comparison')} checked.")
+
+
+def _magnitude(value: float, fraction: bool) -> str:
+    return f"{value * 100:.1f} pts" if fraction else f"{value:.4g}"
+
+
+def _footnotes(verdict: Verdict) -> list[Markup]:
+    """What the reader should know about the strength of a pass: power, and metrics that cannot gate."""
+    notes = []
+    for row in verdict.rows:
+        if not row.gated or row.detectable_drop is None or row.n == 0:
+            continue
+        target = row.min_effect if row.min_effect else (0.01 if row.fraction_scale else None)
+        if target is not None and row.detectable_drop > target:
+            notes.append(
+                _trusted(
+                    f"With {row.n} examples, a drop in {escape_md(row.metric)} smaller than "
+                    f"{_magnitude(row.detectable_drop, row.fraction_scale)} cannot be reliably detected "
+                    "(80% power), so a pass does not rule one out."
+                )
+            )
+    gated_slices = [r for r in verdict.slice_rows if r.gated and r.detectable_drop is not None]
+    if gated_slices:
+        small = min(gated_slices, key=lambda r: r.n)
+        notes.append(
+            _trusted(
+                f"The smallest gated slice ({escape_md(small.slice_label)}, {small.n} examples) "
+                "can only detect "
+                f"drops in {escape_md(small.metric)} of "
+                f"{_magnitude(small.detectable_drop or 0.0, small.fraction_scale)} or more."
+            )
+        )
+    undeclared = [r.metric for r in verdict.rows if r.direction is None]
+    if undeclared:
+        names = ", ".join(str(escape_md(n)) for n in undeclared)
+        notes.append(_trusted(f"Shown, never gated (declare a direction under `metrics:` to gate): {names}."))
+    return notes
+
+
+def _provenance_line(prov: Mapping[str, Any]) -> str:
+    parts = []
+    commit = prov.get("git_commit")
+    if isinstance(commit, str) and commit:
+        parts.append(f"commit {commit[:12]}")
+    created = prov.get("created_at")
+    if isinstance(created, str) and created:
+        parts.append(created)
+    digest = prov.get("model_digest")
+    if isinstance(digest, str) and digest:
+        parts.append(f"model {digest[:19]}")
+    return ", ".join(parts) or "no provenance recorded"
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("gatebot", "templates"),
+        finalize=escape_md,
+        autoescape=False,  # noqa: S701 - `finalize=escape_md` escapes for markdown, which HTML escaping does not
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(
+        md=escape_md,
+        value=fmt_value,
+        signed_delta=signed_delta,
+        ci=ci,
+        pvalue=pvalue,
+        pct=pct,
+        safe_url=safe_url,
+    )
+    env.globals.update(
+        metrics_table=metrics_table,
+        slices_table=slices_table,
+        flips_table=flips_table,
+        provenance=_provenance_line,
+        status_label=STATUS_LABEL,
+    )
+    return env
+
+
+def render_markdown(report: GateReport, options: RenderOptions | None = None) -> str:
+    """The markdown report of `report`."""
+    options = options or RenderOptions()
+    head, sentence = _headline(report)
+    runs = []
+    for verdict in report.verdicts:
+        regressed = [r for r in verdict.slice_rows if r.status is Status.REGRESSED and r.gated]
+        runs.append(
+            {
+                "verdict": verdict,
+                "regressed_slices": regressed,
+                "notes": verdict.notes,
+                "footnotes": _footnotes(verdict),
+                "flips": [f for f in verdict.flips if f.worse_count or f.better_count],
+            }
+        )
+    template = _environment().get_template("comment.md.j2")
+    text = template.render(
+        head=head,
+        sentence=sentence,
+        runs=runs,
+        options=options,
+        multiple=len(report.verdicts) > 1,
+        version=_trusted(__version__),
+    )
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

@@ -1,0 +1,403 @@
+"""The results format `gatebot/results@1`: its models, reading, validating and writing.
+
+A results file holds a header (benchmark, model, aggregate metrics, provenance) and, optionally,
+per-example scores and slices, inline under `examples` or in a JSON Lines sidecar named by
+`examples_file`. Per-example data is held in numpy arrays (`Examples`), never as one dict per example:
+a million examples must fit in well under a gigabyte. Files are decoded with msgspec, which checks
+types while it parses and is several times faster and leaner than the stdlib json module.
+See docs/results-format.md.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from gatebot.errors import InputError
+
+SCHEMA = "gatebot/results@1"
+SCHEMA_PREFIX = "gatebot/results@"
+_SIDE_BATCH = 65_536
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int32]
+
+
+class _Example(msgspec.Struct, forbid_unknown_fields=True):
+    id: str
+    scores: dict[str, float] = {}
+    slices: dict[str, str] = {}
+
+
+class _Probe(msgspec.Struct):
+    schema: Any = None
+
+
+class _FileV1(msgspec.Struct, forbid_unknown_fields=True):
+    schema: str
+    benchmark: str
+    model: str
+    metrics: dict[str, float] = {}
+    directions: dict[str, str] = {}
+    examples: list[_Example] | None = None
+    examples_file: str | None = None
+    provenance: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class SliceColumn:
+    """One slice key: an integer code per example into `levels`; -1 where the example has no value."""
+
+    codes: IntArray
+    levels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Per-example data in columns. `scores[m][i]` is NaN where example i has no score for metric m."""
+
+    ids: list[str]
+    scores: dict[str, FloatArray]
+    slices: dict[str, SliceColumn]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def take(self, index: npt.NDArray[np.intp]) -> Examples:
+        """The examples at `index`, in that order."""
+        ids = [self.ids[i] for i in index.tolist()]
+        scores = {name: values[index] for name, values in self.scores.items()}
+        slices = {key: SliceColumn(col.codes[index], col.levels) for key, col in self.slices.items()}
+        return Examples(ids=ids, scores=scores, slices=slices)
+
+    def slice_values(self, i: int) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for key, col in self.slices.items():
+            code = int(col.codes[i])
+            if code >= 0:
+                out[key] = col.levels[code]
+        return out
+
+
+@dataclass(frozen=True)
+class Results:
+    """One benchmark run of one model."""
+
+    benchmark: str
+    model: str
+    metrics: dict[str, float]
+    examples: Examples | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+    directions: dict[str, str] = field(default_factory=dict)
+
+    def with_provenance(self, extra: Mapping[str, Any]) -> Results:
+        """A copy whose provenance gains the keys of `extra` it does not already have."""
+        merged = {**extra, **self.provenance}
+        return Results(self.benchmark, self.model, self.metrics, self.examples, merged, self.directions)
+
+
+class _ColumnBuilder:
+    """Accumulates decoded examples batch by batch into columns, so the decoded objects can be freed."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.ids: list[str] = []
+        self.score_parts: dict[str, list[FloatArray]] = {}
+        self.slice_parts: dict[str, list[IntArray]] = {}
+        self.levels: dict[str, dict[str, int]] = {}
+        self.count = 0
+
+    def add(self, batch: list[_Example]) -> None:
+        n = len(batch)
+        start = self.count
+        self.ids.extend(e.id for e in batch)
+        metric_names: set[str] = set()
+        slice_keys: set[str] = set()
+        for e in batch:
+            metric_names.update(e.scores)
+            slice_keys.update(e.slices)
+        for name in sorted(metric_names):
+            parts = self.score_parts.setdefault(name, [np.full(start, np.nan)] if start else [])
+            column = np.fromiter((e.scores.get(name, math.nan) for e in batch), dtype=np.float64, count=n)
+            bad = np.isinf(column)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise InputError(
+                    f"{self.where}: examples[{start + i}].scores.{name} is not a finite number",
+                    "write a finite value, or leave the score out for that example",
+                )
+            parts.append(column)
+        for name, parts in self.score_parts.items():
+            if name not in metric_names:
+                parts.append(np.full(n, np.nan))
+        for key in sorted(slice_keys):
+            levels = self.levels.setdefault(key, {})
+            parts_i = self.slice_parts.setdefault(key, [np.full(start, -1, np.int32)] if start else [])
+            codes = np.fromiter(
+                (
+                    levels.setdefault(v, len(levels)) if (v := e.slices.get(key)) is not None else -1
+                    for e in batch
+                ),
+                dtype=np.int32,
+                count=n,
+            )
+            parts_i.append(codes)
+        for key, parts_i in self.slice_parts.items():
+            if key not in slice_keys:
+                parts_i.append(np.full(n, -1, np.int32))
+        self.count += n
+
+    def finish(self) -> Examples:
+        if len(set(self.ids)) != len(self.ids):
+            seen: set[str] = set()
+            for i, ident in enumerate(self.ids):
+                if ident in seen:
+                    raise InputError(
+                        f"{self.where}: examples[{i}].id {ident!r} appears more than once",
+                        "example ids must be unique within a results file",
+                    )
+                seen.add(ident)
+        scores = {k: np.concatenate(v) if v else np.empty(0) for k, v in self.score_parts.items()}
+        slices = {
+            k: SliceColumn(np.concatenate(v) if v else np.empty(0, np.int32), tuple(self.levels[k]))
+            for k, v in self.slice_parts.items()
+        }
+        return Examples(ids=self.ids, scores=scores, slices=slices)
+
+
+_DECODE_POS = re.compile(r"byte (\d+)")
+
+
+def _bad_key(container: Any, expect_str: bool) -> str | None:
+    """The first key of a mapping whose value is not of the expected kind (msgspec elides dict keys)."""
+    if not isinstance(container, dict):
+        return None
+    for key, value in container.items():
+        ok = (
+            isinstance(value, str)
+            if expect_str
+            else (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value))
+        )
+        if not ok:
+            return str(key)
+    return None
+
+
+def _resolve_path(path: str, data: bytes) -> str:
+    """Fill in the dict key msgspec writes as `[...]`, by looking at the generic document."""
+    if "[...]" not in path or not data:
+        return path
+    try:
+        doc: Any = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return path
+    head, _, tail = path.partition("[...]")
+    node = doc
+    for token in re.findall(r"\.(\w+)|\[(\d+)\]", head.removeprefix("$")):
+        name, index = token
+        try:
+            node = node[name] if name else node[int(index)]
+        except (KeyError, IndexError, TypeError):
+            return path
+    key = _bad_key(node, expect_str=head.endswith("slices"))
+    return path if key is None else f"{head}.{key}{tail}"
+
+
+def _decode_error(
+    where: str, data: bytes, error: msgspec.DecodeError, *, line_known: bool = False
+) -> InputError:
+    text = str(error).replace("`", "")
+    if isinstance(error, msgspec.ValidationError):
+        problem, _, path = text.partition(" - at ")
+        path = _resolve_path(path, data).removeprefix("$.").removeprefix("$") if path else ""
+        if problem.startswith("Number out of range"):
+            problem = "is not a finite number"
+        detail = f"{path}: {problem}" if path else problem
+        return InputError(f"{where}: {detail}", "see docs/results-format.md for the format")
+    match = _DECODE_POS.search(text)
+    if "truncated" in text or (match and int(match.group(1)) >= len(data.rstrip())):
+        return InputError(f"{where}: the JSON ends early (truncated file?)", "write the file again")
+    if match:
+        pos = int(match.group(1))
+        newline = b"\n"
+        at = where if line_known else f"{where}:{data.count(newline, 0, pos) + 1}"
+        ahead = data[pos : pos + 9].lstrip(b"-")
+        if ahead.startswith((b"NaN", b"Infinity", b"inf", b"nan")):
+            return InputError(
+                f"{at}: a number is NaN or infinite",
+                "metrics and scores must be finite; leave out a score that could not be computed",
+            )
+        return InputError(f"{at}: malformed JSON: {text}", "fix the file or rerun the benchmark")
+    return InputError(f"{where}: malformed JSON: {text}", "fix the file or rerun the benchmark")
+
+
+def _read_bytes(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: {what} not found", "check the path") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a {what}") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the {what}: {error.strerror}") from None
+
+
+def _check_finite_metrics(where: str, metrics: Mapping[str, float]) -> None:
+    for name, value in metrics.items():
+        if not math.isfinite(value):
+            raise InputError(f"{where}: metrics.{name} is not a finite number", "write a finite value")
+
+
+def load_results(path: Path) -> Results:
+    """Read and validate a results file (and its sidecar, if it names one)."""
+    where = str(path)
+    data = _read_bytes(path, "results file")
+    if not data.strip():
+        raise InputError(f"{where}: the results file is empty", f"expected a {SCHEMA} JSON document")
+    try:
+        probe = msgspec.json.decode(data, type=_Probe)
+    except msgspec.ValidationError:
+        raise InputError(
+            f"{where}: expected a JSON object", f"see docs/results-format.md ({SCHEMA})"
+        ) from None
+    except msgspec.DecodeError as error:
+        raise _decode_error(where, data, error) from None
+    if probe.schema != SCHEMA:
+        if isinstance(probe.schema, str) and probe.schema.startswith(SCHEMA_PREFIX):
+            raise InputError(
+                f"{where}: schema {probe.schema!r} is a results format this gatebot does not know",
+                f"this version reads {SCHEMA}; upgrade gatebot",
+            )
+        raise InputError(
+            f"{where}: schema is {probe.schema!r}, expected {SCHEMA!r}",
+            "write gatebot's results format, or import a harness's output with `gatebot import`",
+        )
+    try:
+        raw = msgspec.json.decode(data, type=_FileV1)
+    except msgspec.DecodeError as error:
+        raise _decode_error(where, data, error) from None
+    del data
+    _check_finite_metrics(where, raw.metrics)
+    for name, direction in raw.directions.items():
+        if direction not in ("higher", "lower"):
+            raise InputError(f"{where}: directions.{name} is {direction!r}", "use 'higher' or 'lower'")
+    if raw.examples is not None and raw.examples_file is not None:
+        raise InputError(f"{where}: has both examples and examples_file", "keep one of them")
+    examples: Examples | None = None
+    if raw.examples is not None:
+        builder = _ColumnBuilder(where)
+        batch, raw.examples = raw.examples, None
+        builder.add(batch)
+        del batch
+        examples = builder.finish()
+    elif raw.examples_file is not None:
+        examples = load_examples_jsonl(path.parent / raw.examples_file)
+    return Results(
+        benchmark=raw.benchmark,
+        model=raw.model,
+        metrics=dict(raw.metrics),
+        examples=examples,
+        provenance=dict(raw.provenance),
+        directions=dict(raw.directions),
+    )
+
+
+def _jsonl_batches(path: Path) -> Iterator[list[tuple[int, bytes]]]:
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: examples file not found", "check examples_file in the results") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the examples file: {error.strerror}") from None
+    with handle:
+        batch: list[tuple[int, bytes]] = []
+        for line_no, line in enumerate(handle, start=1):
+            if line.strip():
+                batch.append((line_no, line))
+            if len(batch) >= _SIDE_BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def load_examples_jsonl(path: Path) -> Examples:
+    """Stream a JSON Lines file of examples into columns, one batch at a time."""
+    decoder = msgspec.json.Decoder(_Example)
+    builder = _ColumnBuilder(str(path))
+    for lines in _jsonl_batches(path):
+        decoded: list[_Example] = []
+        for line_no, line in lines:
+            try:
+                decoded.append(decoder.decode(line))
+            except msgspec.DecodeError as error:
+                raise _decode_error(f"{path}:{line_no}", line, error, line_known=True) from None
+        builder.add(decoded)
+        del decoded
+    return builder.finish()
+
+
+def _number(value: float) -> float | int:
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def _example_rows(examples: Examples) -> Iterator[dict[str, Any]]:
+    names = list(examples.scores)
+    columns = [examples.scores[n] for n in names]
+    keys = list(examples.slices)
+    codes = [examples.slices[k].codes for k in keys]
+    levels = [examples.slices[k].levels for k in keys]
+    for i, ident in enumerate(examples.ids):
+        scores = {
+            n: _number(float(c[i])) for n, c in zip(names, columns, strict=True) if not math.isnan(c[i])
+        }
+        slices = {k: lv[int(c[i])] for k, c, lv in zip(keys, codes, levels, strict=True) if c[i] >= 0}
+        row: dict[str, Any] = {"id": ident, "scores": scores}
+        if slices:
+            row["slices"] = slices
+        yield row
+
+
+def results_document(results: Results, *, inline_examples: bool = True) -> dict[str, Any]:
+    """The JSON document of `results` (examples inline unless told otherwise)."""
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "benchmark": results.benchmark,
+        "model": results.model,
+        "metrics": results.metrics,
+    }
+    if results.directions:
+        doc["directions"] = results.directions
+    if results.examples is not None and inline_examples:
+        doc["examples"] = list(_example_rows(results.examples))
+    doc["provenance"] = results.provenance
+    return doc
+
+
+def atomic_write(path: Path, chunks: Iterable[bytes]) -> None:
+    """Write `path` through a temporary file in the same directory, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_results(results: Results, path: Path) -> None:
+    """Write `results` as one gatebot/results@1 document with its examples inline."""
+    atomic_write(path, [msgspec.json.encode(results_document(results)), b"\n"])

@@ -1,0 +1,287 @@
+"""The verdict of a comparison, as frozen values, and its JSON document `gatebot/verdict@1`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+VERDICT_SCHEMA = "gatebot/verdict@1"
+
+
+class Status(str, Enum):
+    REGRESSED = "regressed"
+    IMPROVED = "improved"
+    UNCHANGED = "unchanged"
+    WITHIN_NOISE = "within_noise"
+    CHANGED = "changed"
+    ADDED = "added"
+    REMOVED = "removed"
+    INCOMPARABLE = "incomparable"
+
+
+class Outcome(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    INCOMPARABLE = "incomparable"
+    NO_BASELINE = "no_baseline"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One metric, overall (`slice_key` None) or on one slice."""
+
+    metric: str
+    slice_key: str | None
+    slice_value: str | None
+    status: Status
+    gated: bool
+    declared: bool
+    direction: str | None
+    n: int
+    baseline: float | None
+    candidate: float | None
+    delta: float | None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_method: str | None = None
+    test: str = "none"
+    p_value: float | None = None
+    """One-sided p-value in the direction the metric moved (toward worse or better), before correction."""
+    p_adjusted: float | None = None
+    """The same after the multiple-testing correction; None for rows outside the gated family."""
+    detectable_drop: float | None = None
+    worse_count: int | None = None
+    better_count: int | None = None
+    fraction_scale: bool = False
+    min_effect: float | None = None
+    reason: str = ""
+
+    @property
+    def relative(self) -> float | None:
+        if self.delta is None or not self.baseline:
+            return None
+        return self.delta / abs(self.baseline)
+
+    @property
+    def slice_label(self) -> str | None:
+        return None if self.slice_key is None else f"{self.slice_key}={self.slice_value}"
+
+
+@dataclass(frozen=True)
+class FlipExample:
+    id: str
+    baseline: float
+    candidate: float
+    slices: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Flips:
+    """Examples that changed: all flips of a 0/1 metric; the largest moves of a continuous one."""
+
+    metric: str
+    binary: bool
+    worse_count: int
+    better_count: int
+    worse: tuple[FlipExample, ...]
+    better: tuple[FlipExample, ...]
+
+
+@dataclass(frozen=True)
+class Comparability:
+    baseline_examples: int
+    candidate_examples: int
+    common: int
+    min_overlap: float
+    baseline_dataset: str | None
+    candidate_dataset: str | None
+
+    @property
+    def only_baseline(self) -> int:
+        return self.baseline_examples - self.common
+
+    @property
+    def only_candidate(self) -> int:
+        return self.candidate_examples - self.common
+
+    @property
+    def overlap(self) -> float:
+        return self.common / self.baseline_examples if self.baseline_examples else 0.0
+
+    @property
+    def same_dataset(self) -> bool | None:
+        if self.baseline_dataset is None or self.candidate_dataset is None:
+            return None
+        return self.baseline_dataset == self.candidate_dataset
+
+    @property
+    def comparable(self) -> bool:
+        return self.common > 0 and self.overlap >= self.min_overlap
+
+
+@dataclass(frozen=True)
+class Method:
+    """How the verdict was computed, recorded beside it."""
+
+    correction: str
+    confidence: float
+    bootstrap_resamples: int
+    seed: int
+    min_slice_size: int
+    tests: int
+    tests_paired: bool
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The comparison of one model on one benchmark."""
+
+    model: str
+    benchmark: str
+    outcome: Outcome
+    rows: tuple[Row, ...]
+    slice_rows: tuple[Row, ...]
+    flips: tuple[Flips, ...]
+    comparability: Comparability | None
+    method: Method | None
+    notes: tuple[str, ...] = ()
+    baseline_provenance: Mapping[str, Any] = field(default_factory=dict)
+    candidate_provenance: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome is Outcome.PASSED
+
+    @property
+    def regressions(self) -> tuple[Row, ...]:
+        return tuple(r for r in (*self.rows, *self.slice_rows) if r.gated and r.status is Status.REGRESSED)
+
+
+@dataclass(frozen=True)
+class GateReport:
+    """Every verdict of one gate run (one per model and benchmark), with the overall outcome."""
+
+    verdicts: tuple[Verdict, ...]
+
+    @property
+    def outcome(self) -> Outcome:
+        outcomes = {v.outcome for v in self.verdicts}
+        for worst in (Outcome.INCOMPARABLE, Outcome.NO_BASELINE, Outcome.FAILED):
+            if worst in outcomes:
+                return worst
+        return Outcome.PASSED
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome is Outcome.PASSED
+
+
+def _num(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _row_document(row: Row, verdict: Verdict) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "model": verdict.model,
+        "benchmark": verdict.benchmark,
+        "name": row.metric,
+    }
+    if row.slice_key is not None:
+        doc["slice"] = {"key": row.slice_key, "value": row.slice_value}
+    doc.update(
+        {
+            "baseline": _num(row.baseline),
+            "candidate": _num(row.candidate),
+            "delta": _num(row.delta),
+            "relative": _num(row.relative),
+            "status": row.status.value,
+            "gated": row.gated,
+            "declared": row.declared,
+            "direction": row.direction,
+            "n": row.n,
+            "ci": None if row.ci_low is None else [_num(row.ci_low), _num(row.ci_high)],
+            "ci_method": row.ci_method,
+            "test": row.test,
+            "p_value": _num(row.p_value),
+            "p_adjusted": _num(row.p_adjusted),
+            "detectable_drop": _num(row.detectable_drop),
+            "min_effect": row.min_effect,
+            "worse": row.worse_count,
+            "better": row.better_count,
+            "reason": row.reason,
+        }
+    )
+    return doc
+
+
+def _flip_document(example: FlipExample) -> dict[str, Any]:
+    return {
+        "id": example.id,
+        "baseline": example.baseline,
+        "candidate": example.candidate,
+        "slices": dict(example.slices),
+    }
+
+
+def _verdict_document(v: Verdict) -> dict[str, Any]:
+    c = v.comparability
+    return {
+        "model": v.model,
+        "benchmark": v.benchmark,
+        "outcome": v.outcome.value,
+        "passed": v.passed,
+        "regressions": len(v.regressions),
+        "notes": list(v.notes),
+        "comparability": None
+        if c is None
+        else {
+            "baseline_examples": c.baseline_examples,
+            "candidate_examples": c.candidate_examples,
+            "common": c.common,
+            "only_baseline": c.only_baseline,
+            "only_candidate": c.only_candidate,
+            "overlap": c.overlap,
+            "min_overlap": c.min_overlap,
+            "same_dataset": c.same_dataset,
+        },
+        "method": None
+        if v.method is None
+        else {
+            "correction": v.method.correction,
+            "confidence": v.method.confidence,
+            "bootstrap_resamples": v.method.bootstrap_resamples,
+            "seed": v.method.seed,
+            "min_slice_size": v.method.min_slice_size,
+            "gated_tests": v.method.tests,
+        },
+        "flips": [
+            {
+                "metric": f.metric,
+                "kind": "binary" if f.binary else "continuous",
+                "worse_count": f.worse_count,
+                "better_count": f.better_count,
+                "worse": [_flip_document(e) for e in f.worse],
+                "better": [_flip_document(e) for e in f.better],
+            }
+            for f in v.flips
+        ],
+        "baseline_provenance": dict(v.baseline_provenance),
+        "candidate_provenance": dict(v.candidate_provenance),
+    }
+
+
+def report_document(report: GateReport) -> dict[str, Any]:
+    """The JSON verdict: overall outcome, every metric row, every slice row, and each run's details."""
+    return {
+        "schema": VERDICT_SCHEMA,
+        "passed": report.passed,
+        "outcome": report.outcome.value,
+        "metrics": [_row_document(r, v) for v in report.verdicts for r in v.rows],
+        "slices": [_row_document(r, v) for v in report.verdicts for r in v.slice_rows],
+        "runs": [_verdict_document(v) for v in report.verdicts],
+    }

@@ -1,0 +1,82 @@
+"""The markdown report as GitHub renders it (cmark-gfm, GitHub's own parser)."""
+
+from __future__ import annotations
+
+import re
+
+import cmarkgfm
+import numpy as np
+from cmarkgfm.cmark import Options
+
+from gatebot.compare import compare
+from gatebot.config import parse_config
+from gatebot.report import RenderOptions, escape_md, render_markdown, signed_delta
+from gatebot.verdict import GateReport
+from tests.factories import flipped, make_results
+
+HOSTILE = "| <img src=x onerror=alert(1)> @everyone **bold** [link](http://evil) `code` $x$"
+
+
+def _html(markdown: str) -> str:
+    return cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+
+
+def _hostile_report() -> str:
+    rng = np.random.default_rng(0)
+    base = (rng.random(400) < 0.8).astype(float)
+    cand = base.copy()
+    cand[:100] = flipped(base[:100], worse=40, better=0, rng=rng)
+    slices = {"group": [HOSTILE] * 100 + ["other"] * 300}
+    config = parse_config({"metrics": {HOSTILE: {"direction": "higher"}}}, where="test")
+    verdict = compare(
+        make_results({HOSTILE: base}, slices=slices, ids=[f"{HOSTILE}-{i}" for i in range(400)]),
+        make_results({HOSTILE: cand}, slices=slices, ids=[f"{HOSTILE}-{i}" for i in range(400)]),
+        config,
+    )
+    return render_markdown(GateReport((verdict,)), RenderOptions(max_flips_shown=3))
+
+
+def test_hostile_names__render_as_text__no_tags_links_or_mentions() -> None:
+    html = _html(_hostile_report())
+    assert "<img" not in html
+    assert "<strong>bold</strong>" not in html
+    assert "href=" not in html
+    assert "<code>code</code>" not in html
+    assert "@everyone" not in html  # a zero-width space breaks the mention
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_hostile_names__tables_keep_their_columns() -> None:
+    html = _html(_hostile_report())
+    for table in re.findall(r"<table>.*?</table>", html, flags=re.S):
+        header_cells = len(re.findall(r"<th[ >]", table.split("</thead>")[0]))
+        for row in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], flags=re.S):
+            assert len(re.findall(r"<td[ >]", row)) == header_cells
+
+
+def test_failed_gate__first_line_names_the_regressed_slice() -> None:
+    markdown = _hostile_report()
+    first = markdown.splitlines()[0]
+    assert first.startswith("### ❌ gatebot: 2 regressions")
+    assert "on group=" in markdown.splitlines()[2]
+
+
+def test_details__inside_details_blocks() -> None:
+    html = _html(_hostile_report())
+    assert html.count("<details>") == html.count("</details>") >= 2
+    assert "<summary>All slices: 2 comparisons</summary>" in html
+
+
+def test_escape_md__line_start_markers_and_newlines() -> None:
+    assert escape_md("- item") == "&#45; item"
+    assert escape_md("1. first") == "1&#46; first"
+    assert escape_md("a\nb\r\nc") == "a b c"
+    assert escape_md("# title") == "&#35; title"
+    assert escape_md("acc_norm") == "acc_norm"
+    assert escape_md("_em_") == "&#95;em&#95;"
+
+
+def test_signed_delta__fraction_in_points_raw_in_units() -> None:
+    assert signed_delta(-0.0213, True) == "-2.1 pts"
+    assert signed_delta(0.5, False) == "+0.5"
+    assert signed_delta(None, True) == "–"
