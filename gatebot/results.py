@@ -33,7 +33,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]
 
 
-class _Example(msgspec.Struct, forbid_unknown_fields=True):
+class _Example(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     id: str
     scores: dict[str, float] = {}
     slices: dict[str, str] = {}
@@ -49,7 +49,8 @@ class _FileV1(msgspec.Struct, forbid_unknown_fields=True):
     model: str
     metrics: dict[str, float] = {}
     directions: dict[str, str] = {}
-    examples: list[_Example] | None = None
+    examples: list[msgspec.Raw] | None = None
+    """Kept undecoded here and decoded in batches, so a million examples never exist as objects at once."""
     examples_file: str | None = None
     provenance: dict[str, Any] = {}
 
@@ -214,12 +215,13 @@ def _resolve_path(path: str, data: bytes) -> str:
 
 
 def _decode_error(
-    where: str, data: bytes, error: msgspec.DecodeError, *, line_known: bool = False
+    where: str, data: bytes, error: msgspec.DecodeError, *, line_known: bool = False, prefix: str = ""
 ) -> InputError:
     text = str(error).replace("`", "")
     if isinstance(error, msgspec.ValidationError):
         problem, _, path = text.partition(" - at ")
-        path = _resolve_path(path, data).removeprefix("$.").removeprefix("$") if path else ""
+        path = _resolve_path(path, data) if path else ""
+        path = (prefix + path.removeprefix("$")).removeprefix(".")
         if problem.startswith("Number out of range"):
             problem = "is not a finite number"
         detail = f"{path}: {problem}" if path else problem
@@ -295,11 +297,7 @@ def load_results(path: Path) -> Results:
         raise InputError(f"{where}: has both examples and examples_file", "keep one of them")
     examples: Examples | None = None
     if raw.examples is not None:
-        builder = _ColumnBuilder(where)
-        batch, raw.examples = raw.examples, None
-        builder.add(batch)
-        del batch
-        examples = builder.finish()
+        examples = _decode_examples(where, raw.examples)
     elif raw.examples_file is not None:
         examples = load_examples_jsonl(path.parent / raw.examples_file)
     return Results(
@@ -310,6 +308,21 @@ def load_results(path: Path) -> Results:
         provenance=dict(raw.provenance),
         directions=dict(raw.directions),
     )
+
+
+def _decode_examples(where: str, items: list[msgspec.Raw]) -> Examples:
+    decoder = msgspec.json.Decoder(_Example)
+    builder = _ColumnBuilder(where)
+    for start in range(0, len(items), _SIDE_BATCH):
+        decoded: list[_Example] = []
+        for index in range(start, min(len(items), start + _SIDE_BATCH)):
+            try:
+                decoded.append(decoder.decode(items[index]))
+            except msgspec.DecodeError as error:
+                raise _decode_error(where, bytes(items[index]), error, prefix=f"examples[{index}]") from None
+        builder.add(decoded)
+        del decoded
+    return builder.finish()
 
 
 def _jsonl_batches(path: Path) -> Iterator[list[tuple[int, bytes]]]:

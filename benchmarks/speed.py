@@ -1,0 +1,108 @@
+"""Speed and memory of `gatebot compare` on a large eval, against the cost of merely reading its inputs.
+
+Writes two results files (baseline, candidate) of N examples x 3 metrics (0/1 accuracy, a continuous
+score, latency) x 20 slice values, then measures, each in a fresh process:
+  1. the stdlib: `json.load` of both files (the reference the target is stated against);
+  2. `gatebot compare BASELINE CANDIDATE --json ... --markdown ...`: load, compare, render, write.
+Reported: wall time and peak resident memory of each process, and their ratio.
+
+    python benchmarks/speed.py [--examples 1000000] [--out benchmarks/out]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+SLICE_VALUES = 20
+
+
+def write_results(path: Path, model: str, n: int, seed: int, *, shift: float) -> None:
+    """Stream a gatebot/results@1 file with n examples, without holding it in memory."""
+    rng = np.random.default_rng(seed)
+    base_rng = np.random.default_rng(1234)  # the same underlying difficulty for both runs
+    difficulty = base_rng.random(n)
+    correct = (rng.random(n) * 0.25 + difficulty * 0.75) < 0.8 - shift
+    f1 = np.clip(difficulty * 0.6 + rng.random(n) * 0.4 - shift, 0, 1)
+    latency = 50 + rng.gamma(2.0, 20.0, n)
+    category = base_rng.integers(0, SLICE_VALUES, n)
+    with path.open("w", encoding="utf-8") as out:
+        out.write(
+            f'{{"schema":"gatebot/results@1","benchmark":"speed","model":"{model}",'
+            f'"metrics":{{"accuracy":{correct.mean():.6f},"f1":{f1.mean():.6f},"latency_ms":{latency.mean():.3f}}},'
+            '"examples":['
+        )
+        for start in range(0, n, 100_000):
+            stop = min(n, start + 100_000)
+            rows = [
+                f'{{"id":"ex-{i:07d}","scores":{{"accuracy":{int(correct[i])},"f1":{f1[i]:.4f},'
+                f'"latency_ms":{latency[i]:.1f}}},"slices":{{"category":"c{category[i]:02d}"}}}}'
+                for i in range(start, stop)
+            ]
+            out.write(("," if start else "") + ",".join(rows))
+        out.write('],"provenance":{"dataset_digest":"sha256:speed"}}\n')
+
+
+def measure(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of a command run in a fresh child process."""
+    wrapper = (
+        "import resource, subprocess, sys, time; t = time.perf_counter(); "
+        "code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL); dt = time.perf_counter() - t; "
+        "print(dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", wrapper, *command], capture_output=True, text=True, check=True
+    )
+    seconds, rss_kb, code = done.stdout.split()
+    if int(code) not in (0, 1):
+        raise SystemExit(f"{command[:3]} exited with {code}: {done.stderr[-500:]}")
+    return float(seconds), int(rss_kb) / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=1_000_000)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    base = args.out / f"speed-base-{args.examples}.json"
+    cand = args.out / f"speed-cand-{args.examples}.json"
+    for path, model, seed, shift in ((base, "base", 1, 0.0), (cand, "cand", 2, 0.002)):
+        if not path.exists():
+            print(f"writing {path} ...", file=sys.stderr)
+            write_results(path, model, args.examples, seed, shift=shift)
+    size_mb = (base.stat().st_size + cand.stat().st_size) / 1e6
+    load = [
+        sys.executable,
+        "-c",
+        "import json, sys\nfor p in sys.argv[1:]: json.load(open(p))",
+        str(base),
+        str(cand),
+    ]
+    json_s, json_mb = measure(load)
+    config = args.out / "speed.gatebot.yml"
+    config.write_text(
+        "metrics:\n"
+        "  accuracy: {direction: higher, min_effect: 0.005}\n"
+        "  f1: {direction: higher}\n"
+        "  latency_ms: {direction: lower, gate: false}\n"
+    )
+    gate = [sys.executable, "-m", "gatebot", "compare", str(base), str(cand), "--config", str(config)]
+    gate += ["--json", str(args.out / "verdict.json"), "--markdown", str(args.out / "report.md")]
+    gate_s, gate_mb = measure(gate)
+    print(
+        f"inputs: 2 files, {args.examples:,} examples x 3 metrics x {SLICE_VALUES} slice values, "
+        f"{size_mb:.0f} MB"
+    )
+    print(f"json.load of both files:   {json_s:6.1f} s   peak {json_mb:6.0f} MB")
+    print(f"gatebot compare + render:  {gate_s:6.1f} s   peak {gate_mb:6.0f} MB")
+    print(f"ratio: {gate_s / json_s:.2f} x the time of json.load (target <= 3), peak memory target < 1024 MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
