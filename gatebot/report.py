@@ -28,7 +28,7 @@ _ENTITIES = {c: f"&#{ord(c)};" for c in "|`[]*~$\\"}
 _ENTITIES.update({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 _MD_SPECIAL = re.compile("[" + re.escape("".join(_ENTITIES)) + "]")
 _MD_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-_MD_LEADING = re.compile(r"^(\d*)([-+=.)#])")
+_MD_LEADING = re.compile(r"^(\d+(?=[.)])|)([-+=.)#])")
 _ZERO_WIDTH_SPACE = "\u200b"
 _AUTOLINK = re.compile(r"(?i)(://|www\.)")
 _MAX_TOP_REGRESSIONS = 3
@@ -214,18 +214,22 @@ def _headline(report: GateReport) -> tuple[Markup, Markup]:
         parts = "; ".join(_regression_phrase(r) for r in regressions[:_MAX_TOP_REGRESSIONS])
         extra = len(regressions) - _MAX_TOP_REGRESSIONS
         sentence = f"Regressed: {parts}{f' and {extra} more' if extra > 0 else ''}."
-        improved = [
+        hidden = [
             r
             for v in report.verdicts
             for r in v.rows
-            if r.status is Status.IMPROVED
+            if r.delta is not None
+            and r.direction is not None
+            and (r.delta > 0) == (r.direction == "higher")
             and any(g.metric == r.metric and g.slice_key for g in v.regressions)
         ]
-        if improved:
-            gains = ", ".join(
-                f"{escape_md(r.metric)} improved {signed_delta(r.delta, r.fraction_scale)}" for r in improved
+        if hidden:
+            moves = ", ".join(
+                f"{escape_md(r.metric)} {signed_delta(r.delta, r.fraction_scale)} "
+                f"{ci(r.ci_low, r.ci_high, r.fraction_scale)}".strip()
+                for r in hidden
             )
-            sentence += f" Overall, {gains}: the average hides the slice that got worse."
+            sentence += f" Overall it looks better ({moves}): the average hides the slice that got worse."
         return _trusted(head), _trusted(sentence)
     if outcome is Outcome.INCOMPARABLE:
         return _trusted("⚠️ gatebot: the runs cannot be compared"), _trusted(
