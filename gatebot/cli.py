@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import IO
 from pydantic import ValidationError
 
 from gatebot import __version__
+from gatebot.action import report_failure, run_action, run_publish
 from gatebot.baselines import DEFAULT_DIR, LocalStore
 from gatebot.compare import compare, missing_baseline
 from gatebot.config import DEFAULT_CONFIG_FILE, LoadedConfig, json_schema, load_config
@@ -22,6 +24,7 @@ from gatebot.results import atomic_write, load_results
 from gatebot.runner import run_benchmark
 from gatebot.settings import Settings
 from gatebot.verdict import GateReport, Outcome, Verdict, report_document
+from gatebot.workflow import Workflow
 
 EXIT_BUG = 3
 ISSUES_URL = "gatebot's issue tracker"
@@ -135,6 +138,27 @@ def cmd_config(args: argparse.Namespace, settings: Settings, out: IO[str]) -> in
     return EXIT_PASSED
 
 
+def cmd_action(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
+    del args, settings, out
+    environ = dict(os.environ)
+    try:
+        return run_action(environ)
+    except GatebotError as error:
+        Workflow.from_environ(environ).error(error.one_line())
+        report_failure(environ, error.one_line())
+        return EXIT_USAGE
+
+
+def cmd_publish(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
+    del settings, out
+    environ = dict(os.environ)
+    try:
+        return run_publish(environ, Path(args.bundle) if args.bundle else None)
+    except GatebotError as error:
+        Workflow.from_environ(environ).error(error.one_line())
+        return EXIT_USAGE
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gatebot",
@@ -190,6 +214,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--baselines", metavar="DIR", help="baseline store (default: .gatebot/baselines by the config)"
     )
     q.set_defaults(func=cmd_baseline_save)
+
+    p = sub.add_parser("action", help="the GitHub Action's entry: gate the event's pull request or ref")
+    p.set_defaults(func=cmd_action)
+
+    p = sub.add_parser("publish", help="post a fork's report bundle (from a workflow_run job)")
+    p.add_argument(
+        "bundle",
+        nargs="?",
+        metavar="BUNDLE",
+        help="bundle file (default: download it from the triggering run)",
+    )
+    p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("config", help="check the config file, or print its JSON Schema")
     with_config(p)

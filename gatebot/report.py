@@ -352,3 +352,48 @@ def render_markdown(report: GateReport, options: RenderOptions | None = None) ->
         version=_trusted(__version__),
     )
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def check_title(report: GateReport) -> str:
+    """The check run's title: the verdict line in plain text (GitHub shows it unrendered)."""
+    regressions = [r for v in report.verdicts for r in v.regressions]
+    outcome = report.outcome
+    if outcome is Outcome.FAILED:
+        first = regressions[0]
+        where = f" on {first.slice_label}" if first.slice_key is not None else ""
+        more = f" (+{len(regressions) - 1} more)" if len(regressions) > 1 else ""
+        delta = signed_delta(first.delta, first.fraction_scale)
+        return f"{_plural(len(regressions), 'regression')}: {first.metric}{where} {delta}{more}"
+    if outcome is Outcome.INCOMPARABLE:
+        return "The runs cannot be compared"
+    if outcome is Outcome.NO_BASELINE:
+        return "No baseline to compare with"
+    return "No regression"
+
+
+def fit_markdown(report: GateReport, options: RenderOptions, *, limit: int, reserve: int = 0) -> str:
+    """The report, with details cut (flips first, then every slice) until it fits in `limit` characters.
+
+    Says what was cut and where the full report is. `reserve` characters are kept free for a marker.
+    """
+    budget = limit - reserve
+    for detail in (2, 1, 0):
+        cut = detail < options.detail
+        hint = options.full_report_hint if cut else None
+        note = "Some details were cut to fit GitHub's size limit." if cut else None
+        text = render_markdown(
+            report,
+            RenderOptions(
+                run_url=options.run_url,
+                full_report_hint=" ".join(x for x in (note, hint) if x) or None,
+                detail=min(detail, options.detail),
+                max_flips_shown=options.max_flips_shown,
+            ),
+        )
+        if len(text) <= budget:
+            return text
+    note = "\n\n_The report was cut to fit GitHub's size limit._\n"
+    if options.full_report_hint:
+        note += f"{options.full_report_hint}\n"
+    head = text[: max(0, budget - len(note))]
+    return head[: head.rfind("\n") + 1] + note

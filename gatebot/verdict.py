@@ -6,7 +6,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gatebot.errors import InputError
 
 VERDICT_SCHEMA = "gatebot/verdict@1"
 
@@ -211,6 +215,7 @@ def _row_document(row: Row, verdict: Verdict) -> dict[str, Any]:
             "p_adjusted": _num(row.p_adjusted),
             "detectable_drop": _num(row.detectable_drop),
             "min_effect": row.min_effect,
+            "scale": "points" if row.fraction_scale else "units",
             "worse": row.worse_count,
             "better": row.better_count,
             "reason": row.reason,
@@ -248,6 +253,8 @@ def _verdict_document(v: Verdict) -> dict[str, Any]:
             "overlap": c.overlap,
             "min_overlap": c.min_overlap,
             "same_dataset": c.same_dataset,
+            "baseline_dataset": c.baseline_dataset,
+            "candidate_dataset": c.candidate_dataset,
         },
         "method": None
         if v.method is None
@@ -285,3 +292,189 @@ def report_document(report: GateReport) -> dict[str, Any]:
         "slices": [_row_document(r, v) for v in report.verdicts for r in v.slice_rows],
         "runs": [_verdict_document(v) for v in report.verdicts],
     }
+
+
+# Reading a verdict document back, e.g. from a bundle written by a fork's job. Such a document is
+# untrusted input: it is validated field by field and only ever rendered through the escaping report.
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _SliceDoc(_Doc):
+    key: str
+    value: str
+
+
+class _RowDoc(_Doc):
+    model: str
+    benchmark: str
+    name: str
+    slice: _SliceDoc | None = None
+    baseline: float | None
+    candidate: float | None
+    delta: float | None
+    status: Status
+    gated: bool
+    declared: bool
+    direction: Literal["higher", "lower"] | None
+    n: int = Field(ge=0)
+    ci: tuple[float | None, float | None] | None = None
+    ci_method: str | None = None
+    test: str = "none"
+    p_value: float | None = None
+    p_adjusted: float | None = None
+    detectable_drop: float | None = None
+    min_effect: float | None = None
+    scale: Literal["points", "units"] = "units"
+    worse: int | None = None
+    better: int | None = None
+    reason: str = ""
+
+    def row(self) -> Row:
+        low, high = self.ci if self.ci is not None else (None, None)
+        return Row(
+            metric=self.name,
+            slice_key=self.slice.key if self.slice else None,
+            slice_value=self.slice.value if self.slice else None,
+            status=self.status,
+            gated=self.gated,
+            declared=self.declared,
+            direction=self.direction,
+            n=self.n,
+            baseline=self.baseline,
+            candidate=self.candidate,
+            delta=self.delta,
+            ci_low=low,
+            ci_high=high,
+            ci_method=self.ci_method,
+            test=self.test,
+            p_value=self.p_value,
+            p_adjusted=self.p_adjusted,
+            detectable_drop=self.detectable_drop,
+            worse_count=self.worse,
+            better_count=self.better,
+            fraction_scale=self.scale == "points",
+            min_effect=self.min_effect,
+            reason=self.reason,
+        )
+
+
+class _FlipExampleDoc(_Doc):
+    id: str
+    baseline: float
+    candidate: float
+    slices: dict[str, str] = {}
+
+
+class _FlipsDoc(_Doc):
+    metric: str
+    kind: Literal["binary", "continuous"]
+    worse_count: int = Field(ge=0)
+    better_count: int = Field(ge=0)
+    worse: list[_FlipExampleDoc]
+    better: list[_FlipExampleDoc]
+
+
+class _ComparabilityDoc(_Doc):
+    baseline_examples: int = Field(ge=0)
+    candidate_examples: int = Field(ge=0)
+    common: int = Field(ge=0)
+    min_overlap: float
+    baseline_dataset: str | None = None
+    candidate_dataset: str | None = None
+
+
+class _MethodDoc(_Doc):
+    correction: str
+    confidence: float
+    bootstrap_resamples: int
+    seed: int
+    min_slice_size: int
+    gated_tests: int
+
+
+class _RunDoc(_Doc):
+    model: str
+    benchmark: str
+    outcome: Outcome
+    notes: list[str] = []
+    comparability: _ComparabilityDoc | None = None
+    method: _MethodDoc | None = None
+    flips: list[_FlipsDoc] = []
+    baseline_provenance: dict[str, Any] = {}
+    candidate_provenance: dict[str, Any] = {}
+
+
+class _ReportDoc(_Doc):
+    schema_: Literal["gatebot/verdict@1"] = Field(alias="schema")
+    metrics: list[_RowDoc]
+    slices: list[_RowDoc]
+    runs: list[_RunDoc]
+
+
+def _flip_example(doc: _FlipExampleDoc) -> FlipExample:
+    return FlipExample(doc.id, doc.baseline, doc.candidate, dict(doc.slices))
+
+
+def report_from_document(document: Any, *, where: str) -> GateReport:
+    """Rebuild a GateReport from its JSON document; any problem is an InputError naming `where`."""
+    try:
+        doc = _ReportDoc.model_validate(document)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        path = ".".join(str(p) for p in first["loc"])
+        raise InputError(
+            f"{where}: verdict {path}: {first['msg']}", "the verdict was not written by gatebot"
+        ) from None
+    verdicts = []
+    for run in doc.runs:
+        key = (run.model, run.benchmark)
+        c = run.comparability
+        m = run.method
+        verdicts.append(
+            Verdict(
+                model=run.model,
+                benchmark=run.benchmark,
+                outcome=run.outcome,
+                rows=tuple(r.row() for r in doc.metrics if (r.model, r.benchmark) == key),
+                slice_rows=tuple(r.row() for r in doc.slices if (r.model, r.benchmark) == key),
+                flips=tuple(
+                    Flips(
+                        f.metric,
+                        f.kind == "binary",
+                        f.worse_count,
+                        f.better_count,
+                        tuple(_flip_example(e) for e in f.worse),
+                        tuple(_flip_example(e) for e in f.better),
+                    )
+                    for f in run.flips
+                ),
+                comparability=None
+                if c is None
+                else Comparability(
+                    c.baseline_examples,
+                    c.candidate_examples,
+                    c.common,
+                    c.min_overlap,
+                    c.baseline_dataset,
+                    c.candidate_dataset,
+                ),
+                method=None
+                if m is None
+                else Method(
+                    m.correction,
+                    m.confidence,
+                    m.bootstrap_resamples,
+                    m.seed,
+                    m.min_slice_size,
+                    m.gated_tests,
+                    True,
+                ),
+                notes=tuple(run.notes),
+                baseline_provenance=run.baseline_provenance,
+                candidate_provenance=run.candidate_provenance,
+            )
+        )
+    return GateReport(tuple(verdicts))

@@ -1,0 +1,407 @@
+"""The GitHub Actions entry: the environment GitHub provides and the event -> plan -> gate -> publish.
+
+`run_action` is what `action.yml` runs (`gatebot action`); `run_publish` is the trusted half of the
+fork flow (`gatebot publish`). Both read the world once at the start, hand plain values to the core,
+and write the world at the end: check, sticky comment, job summary, outputs, exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from github import Github
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from gatebot.baselines import DEFAULT_DIR, LocalStore
+from gatebot.bundle import ARTIFACT_NAME, BUNDLE_FILE, Bundle, bundle_from_zip, read_bundle, write_bundle
+from gatebot.compare import compare, missing_baseline
+from gatebot.config import LoadedConfig, load_config
+from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, GatebotError, InputError
+from gatebot.events import Activity, PullRequest, find_activity
+from gatebot.github.artifacts import download_artifact
+from gatebot.github.checks import CheckPayload, Conclusion, publish_check
+from gatebot.github.client import call, connect
+from gatebot.github.comments import ACTIONS_BOT, COMMENT_LIMIT, marker, post_sticky
+from gatebot.github.pulls import changed_files
+from gatebot.plan import Job, affected_models, matches, select_jobs
+from gatebot.report import RenderOptions, check_title, fit_markdown, render_markdown
+from gatebot.results import atomic_write
+from gatebot.runner import run_benchmark
+from gatebot.verdict import GateReport, Outcome, Verdict, report_document, report_from_document
+from gatebot.workflow import Workflow
+
+
+class ActionInputs(BaseModel):
+    """The action's inputs, which action.yml passes as `GATEBOT_<INPUT>` environment variables.
+
+    Read from the environment mapping the entry point is given (empty values count as unset).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    config: str = Field(default=".gatebot.yml", description="Config file, relative to the working directory.")
+    token: SecretStr | None = Field(default=None, description="Token for the GitHub API; never printed.")
+    comment: Literal["sticky", "off"] = Field(default="sticky", description="Post the sticky PR comment.")
+    check_name: str = Field(default="gatebot", min_length=1, max_length=100, description="Name of the check.")
+    fail_on_regression: bool = Field(default=True, description="Exit 1 (failing the job) on a regression.")
+    id: str = Field(default="default", description="Gate id: separate comments for separate gatebot jobs.")
+    out_dir: str = Field(default="gatebot-out", description="Where results, verdict and report are written.")
+    comment_author: str = Field(default=ACTIONS_BOT, description="Login that posts the sticky comment.")
+
+
+@dataclass(frozen=True)
+class Runner:
+    """The variables GitHub Actions sets for every step."""
+
+    event_name: str
+    event_path: Path | None
+    repository: str
+    sha: str
+    ref: str
+    api_url: str | None
+    server_url: str
+    run_id: str | None
+    workspace: Path
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Runner:
+        missing = [name for name in ("GITHUB_EVENT_NAME", "GITHUB_REPOSITORY") if not environ.get(name)]
+        if missing:
+            raise GatebotError(
+                f"{', '.join(missing)} not set: `gatebot action` runs inside GitHub Actions",
+                "use `gatebot gate` on your machine",
+            )
+        event_path = environ.get("GITHUB_EVENT_PATH")
+        return cls(
+            event_name=environ["GITHUB_EVENT_NAME"],
+            event_path=Path(event_path) if event_path else None,
+            repository=environ["GITHUB_REPOSITORY"],
+            sha=environ.get("GITHUB_SHA", ""),
+            ref=environ.get("GITHUB_REF", ""),
+            api_url=environ.get("GITHUB_API_URL"),
+            server_url=environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/"),
+            run_id=environ.get("GITHUB_RUN_ID"),
+            workspace=Path(environ.get("GITHUB_WORKSPACE") or os.getcwd()),
+        )
+
+    @property
+    def run_url(self) -> str | None:
+        if not self.run_id:
+            return None
+        return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+
+    def event(self) -> dict[str, Any]:
+        if self.event_path is None:
+            raise InputError("GITHUB_EVENT_PATH is not set", "gatebot reads the triggering event from it")
+        try:
+            payload = json.loads(self.event_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise InputError(f"{self.event_path}: cannot read the event payload ({error})") from None
+        if not isinstance(payload, dict):
+            raise InputError(f"{self.event_path}: the event payload is not a JSON object")
+        return payload
+
+
+def _inputs(environ: Mapping[str, str]) -> ActionInputs:
+    try:
+        return ActionInputs.model_validate(_settings_source(environ))
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        name = str(first["loc"][0]).replace("_", "-")
+        raise GatebotError(
+            f"input {name}: {first['msg']}", "fix the `with:` block of the gatebot step"
+        ) from None
+
+
+def _settings_source(environ: Mapping[str, str]) -> dict[str, str]:
+    """Inputs read from `environ` (not the process environment), so the action is testable in-process."""
+    prefix = "GATEBOT_"
+    return {k[len(prefix) :].lower(): v for k, v in environ.items() if k.startswith(prefix) and v != ""}
+
+
+CONCLUSION: dict[Outcome, Conclusion] = {
+    Outcome.PASSED: "success",
+    Outcome.FAILED: "failure",
+    Outcome.INCOMPARABLE: "failure",
+    Outcome.NO_BASELINE: "failure",
+}
+
+
+def exit_code(report: GateReport, *, fail_on_regression: bool) -> int:
+    outcome = report.outcome
+    if outcome is Outcome.FAILED:
+        return EXIT_REGRESSED if fail_on_regression else EXIT_PASSED
+    if outcome in (Outcome.INCOMPARABLE, Outcome.NO_BASELINE):
+        return EXIT_USAGE
+    return EXIT_PASSED
+
+
+@dataclass(frozen=True)
+class Context:
+    inputs: ActionInputs
+    runner: Runner
+    workflow: Workflow
+    log: IO[str]
+
+    @property
+    def mark(self) -> str:
+        return marker(self.inputs.id)
+
+    def github(self) -> Github | None:
+        return None if self.inputs.token is None else connect(self.runner.api_url, self.inputs.token)
+
+
+def _gate(loaded: LoadedConfig, jobs: list[Job], out_dir: Path, ctx: Context) -> GateReport:
+    store = LocalStore(loaded.root / DEFAULT_DIR)
+    verdicts: list[Verdict] = []
+    for job in jobs:
+        with ctx.workflow.group(f"gatebot: {job.benchmark} for {job.model}"):
+            candidate, _ = run_benchmark(loaded, job, out_dir, log=ctx.log)
+        baseline = store.load(job.model, job.benchmark)
+        if baseline is None:
+            verdicts.append(missing_baseline(candidate, policy=loaded.config.gate.missing_baseline))
+        else:
+            verdicts.append(compare(baseline, candidate, loaded.config))
+    return GateReport(tuple(verdicts))
+
+
+def _report_files(report: GateReport, markdown: str, out_dir: Path) -> tuple[Path, Path]:
+    verdict_path = out_dir / "verdict.json"
+    report_path = out_dir / "report.md"
+    document = json.dumps(report_document(report), indent=2, ensure_ascii=False) + "\n"
+    atomic_write(verdict_path, [document.encode()])
+    atomic_write(report_path, [markdown.encode()])
+    return verdict_path, report_path
+
+
+def _announce(report: GateReport, wf: Workflow) -> None:
+    for verdict in report.verdicts:
+        for row in verdict.regressions:
+            where = f" on {row.slice_label}" if row.slice_key else ""
+            wf.error(f"{verdict.model}/{verdict.benchmark}: {row.metric}{where} regressed ({row.reason})")
+        for note in verdict.notes:
+            wf.warning(f"{verdict.model}/{verdict.benchmark}: {note}")
+
+
+def _publish(
+    ctx: Context, gh: Github | None, report: GateReport, options: RenderOptions, *, sha: str, pr: int | None
+) -> None:
+    """Comment and check for a report, from a job whose token may write."""
+    if gh is None:
+        ctx.workflow.warning("no token: the check and the comment were not published")
+        return
+    if pr is not None and ctx.inputs.comment == "sticky":
+        body = ctx.mark + "\n" + fit_markdown(report, options, limit=COMMENT_LIMIT, reserve=len(ctx.mark) + 1)
+        posted = post_sticky(
+            gh, ctx.runner.repository, pr, body, mark=ctx.mark, author=ctx.inputs.comment_author
+        )
+        print(f"gatebot: sticky comment {posted.value} on pull request #{pr}", file=ctx.log)
+    summary = fit_markdown(report, options, limit=65_535)
+    payload = CheckPayload(
+        name=ctx.inputs.check_name,
+        head_sha=sha,
+        conclusion=CONCLUSION[report.outcome],
+        title=check_title(report),
+        summary=summary,
+        details_url=ctx.runner.run_url,
+    )
+    published = publish_check(gh, ctx.runner.repository, payload)
+    if published.value == "commit status":
+        ctx.workflow.warning(
+            "the token may not create check runs, so the verdict was set as a commit status instead; "
+            "grant `checks: write` for a check run"
+        )
+    print(f"gatebot: {published.value} {payload.conclusion} on {sha[:12]}", file=ctx.log)
+
+
+def _neutral(ctx: Context, gh: Github | None, pr: PullRequest, reason: str) -> None:
+    """Nothing to gate: a neutral check, and an existing sticky comment updated (never a new one)."""
+    if gh is None or pr.from_fork:
+        return
+    if ctx.inputs.comment == "sticky":
+        body = f"{ctx.mark}\n### ⚪ gatebot: nothing to gate\n\n{reason}\n"
+        post_sticky(
+            gh,
+            ctx.runner.repository,
+            pr.number,
+            body,
+            mark=ctx.mark,
+            author=ctx.inputs.comment_author,
+            create=False,
+        )
+    payload = CheckPayload(
+        ctx.inputs.check_name,
+        pr.head_sha,
+        "neutral",
+        "No model artifacts changed",
+        reason,
+        ctx.runner.run_url,
+    )
+    publish_check(gh, ctx.runner.repository, payload)
+
+
+def run_action(environ: Mapping[str, str], *, log: IO[str] | None = None) -> int:
+    """`gatebot action`: gate the pull request or ref the event names, and publish the verdict."""
+    log = log or sys.stderr
+    wf = Workflow.from_environ(environ)
+    inputs = _inputs(environ)
+    if inputs.token is not None:
+        wf.mask(inputs.token.get_secret_value())
+    runner = Runner.from_environ(environ)
+    ctx = Context(inputs, runner, wf, log)
+    plan = find_activity(runner.event_name, runner.event(), sha=runner.sha, ref=runner.ref)
+    if plan.activity is Activity.IGNORE:
+        wf.notice(plan.reason)
+        wf.set_output("passed", "true")
+        return EXIT_PASSED
+    if plan.activity is Activity.UNSUPPORTED:
+        raise GatebotError(plan.reason)
+    loaded = load_config(Path(inputs.config), required=True)
+    out_dir = Path(inputs.out_dir)
+    gh = ctx.github()
+    pr = plan.pull_request
+    if pr is not None:
+        if gh is None:
+            raise GatebotError("input token is empty", "pass `token: ${{ github.token }}` (the default)")
+        files, truncated = changed_files(gh, runner.repository, pr.number)
+        prefix = _config_prefix(loaded, runner.workspace)
+        models = (
+            list(loaded.config.models) if truncated else affected_models(loaded.config, files, prefix=prefix)
+        )
+        if not models:
+            reason = "This pull request changes no file that the models' `artifacts` globs match."
+            wf.notice(reason)
+            wf.set_output("passed", "true")
+            _neutral(ctx, gh, pr, reason)
+            return EXIT_PASSED
+        jobs = select_jobs(loaded.config, models=models)
+        sha = pr.head_sha
+        store_glob = (prefix + DEFAULT_DIR.as_posix() + "/**",)
+        if any(matches(f, store_glob) for f in files):
+            wf.warning("this pull request changes stored baselines: the comparison uses the changed files")
+    else:
+        jobs = select_jobs(loaded.config)
+        sha = plan.sha or runner.sha
+    report = _gate(loaded, jobs, out_dir, ctx)
+    options = RenderOptions(
+        run_url=runner.run_url,
+        full_report_hint="The full report is in the job summary of the workflow run.",
+        max_flips_shown=loaded.config.gate.max_flips_shown,
+    )
+    markdown = render_markdown(report, options)
+    verdict_path, report_path = _report_files(report, markdown, out_dir)
+    wf.add_summary(markdown, fallback=fit_markdown(report, options, limit=512 * 1024))
+    _announce(report, wf)
+    wf.set_output("passed", "true" if report.passed else "false")
+    wf.set_output("verdict", str(verdict_path.resolve()))
+    wf.set_output("report", str(report_path.resolve()))
+    if pr is not None and pr.from_fork:
+        bundle_path = out_dir / "bundle" / BUNDLE_FILE
+        write_bundle(
+            Bundle(
+                repository=runner.repository,
+                pull_request=pr.number,
+                head_sha=pr.head_sha,
+                gate_id=inputs.id,
+                check_name=inputs.check_name,
+                fail_on_regression=inputs.fail_on_regression,
+                verdict=report_document(report),
+            ),
+            bundle_path,
+        )
+        wf.set_output("bundle", str(bundle_path.resolve()))
+        wf.notice(
+            "pull request from a fork: its token is read-only, so the verdict was written to a bundle; "
+            f"upload {bundle_path} as the artifact `{ARTIFACT_NAME}` and publish it with `gatebot publish` "
+            "from a workflow_run workflow"
+        )
+    else:
+        _publish(ctx, gh, report, options, sha=sha, pr=pr.number if pr else None)
+    return exit_code(report, fail_on_regression=inputs.fail_on_regression)
+
+
+def _config_prefix(loaded: LoadedConfig, workspace: Path) -> str:
+    """The config directory relative to the repository root, as a path prefix ('' at the root)."""
+    try:
+        relative = loaded.root.resolve().relative_to(workspace.resolve())
+    except ValueError:
+        return ""
+    text = relative.as_posix()
+    return "" if text == "." else text + "/"
+
+
+def report_failure(environ: Mapping[str, str], message: str) -> None:
+    """Best effort: a failing check that says gatebot could not run, so branch protection does not wait."""
+    try:
+        inputs = _inputs(environ)
+        runner = Runner.from_environ(environ)
+        if inputs.token is None or runner.event_name != "pull_request":
+            return
+        pr = find_activity(runner.event_name, runner.event(), sha=runner.sha, ref=runner.ref).pull_request
+        if pr is None or pr.from_fork:
+            return
+        gh = connect(runner.api_url, inputs.token, retries=1)
+        payload = CheckPayload(
+            inputs.check_name, pr.head_sha, "failure", "gatebot could not run", message, runner.run_url
+        )
+        publish_check(gh, runner.repository, payload)
+    except Exception:  # the original error is what the user must see
+        return
+
+
+def _triggering_run(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    run = payload.get("workflow_run")
+    if not isinstance(run, Mapping):
+        raise InputError("event payload: no workflow_run", "run `gatebot publish` on a workflow_run event")
+    return run
+
+
+def run_publish(environ: Mapping[str, str], bundle_path: Path | None, *, log: IO[str] | None = None) -> int:
+    """`gatebot publish`: post a fork's bundle as comment and check, from a job with a write token.
+
+    Trusts only the event GitHub sent: the bundle must name this repository and the head commit of the
+    triggering run, and the pull request must have that head; then the verdict is rendered afresh.
+    """
+    log = log or sys.stderr
+    wf = Workflow.from_environ(environ)
+    inputs = _inputs(environ)
+    if inputs.token is None:
+        raise GatebotError("input token is empty", "the publishing job needs a token with write permissions")
+    wf.mask(inputs.token.get_secret_value())
+    runner = Runner.from_environ(environ)
+    run = _triggering_run(runner.event())
+    gh = connect(runner.api_url, inputs.token)
+    if bundle_path is not None:
+        bundle = read_bundle(bundle_path)
+    else:
+        run_id = int(run["id"])
+        archive = download_artifact(gh, inputs.token, runner.repository, run_id, ARTIFACT_NAME)
+        bundle = bundle_from_zip(archive, where=f"artifact {ARTIFACT_NAME} of run {run_id}")
+    if bundle.repository != runner.repository:
+        raise InputError(f"the bundle names repository {bundle.repository}, not {runner.repository}")
+    if bundle.head_sha != run.get("head_sha"):
+        raise InputError("the bundle's head commit is not the head commit of the triggering workflow run")
+    pull = call(
+        f"reading pull request #{bundle.pull_request}",
+        "pull-requests: read",
+        lambda: gh.get_repo(runner.repository).get_pull(bundle.pull_request),
+    )
+    if call("reading the pull request", "pull-requests: read", lambda: pull.head.sha) != bundle.head_sha:
+        raise InputError(f"pull request #{bundle.pull_request} has moved on from the bundle's head commit")
+    report = report_from_document(bundle.verdict, where="bundle verdict")
+    ctx = Context(
+        inputs.model_copy(update={"id": bundle.gate_id, "check_name": bundle.check_name}), runner, wf, log
+    )
+    options = RenderOptions(
+        run_url=runner.run_url,
+        full_report_hint="The full report is in the job summary of the pull request's workflow run.",
+    )
+    _publish(ctx, gh, report, options, sha=bundle.head_sha, pr=bundle.pull_request)
+    wf.add_summary(render_markdown(report, options), fallback="The report is too large for the job summary.")
+    return EXIT_PASSED

@@ -1,0 +1,101 @@
+"""What the triggering GitHub event asks gatebot to do, decided by pure functions of the payload.
+
+`find_activity` turns the event name and payload into an `Activity`; the action's dispatcher acts on it.
+Nothing here reads the environment or talks to GitHub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from gatebot.errors import InputError
+
+PR_ACTIONS = frozenset({"opened", "synchronize", "reopened"})
+
+
+class Activity(Enum):
+    GATE_PULL_REQUEST = "gate-pull-request"
+    GATE_REF = "gate-ref"
+    IGNORE = "ignore"
+    UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    head_sha: str
+    head_ref: str
+    base_sha: str
+    base_ref: str
+    head_repo: str
+    base_repo: str
+    author: str
+
+    @property
+    def from_fork(self) -> bool:
+        return self.head_repo != self.base_repo
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The activity and what it needs."""
+
+    activity: Activity
+    reason: str
+    pull_request: PullRequest | None = None
+    sha: str | None = None
+    ref: str | None = None
+
+
+def _get(payload: Mapping[str, Any], *path: str) -> Any:
+    node: Any = payload
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            raise InputError(
+                f"event payload: missing {'.'.join(path)}", "is GITHUB_EVENT_PATH the right file?"
+            )
+        node = node[key]
+    return node
+
+
+def pull_request_from(payload: Mapping[str, Any]) -> PullRequest:
+    pr = _get(payload, "pull_request")
+    head_repo = pr.get("head", {}).get("repo") or {}
+    return PullRequest(
+        number=int(_get(pr, "number")),
+        head_sha=str(_get(pr, "head", "sha")),
+        head_ref=str(_get(pr, "head", "ref")),
+        base_sha=str(_get(pr, "base", "sha")),
+        base_ref=str(_get(pr, "base", "ref")),
+        # A deleted fork has no head.repo; treat it as a fork, the cautious reading.
+        head_repo=str(head_repo.get("full_name") or "(deleted fork)"),
+        base_repo=str(_get(pr, "base", "repo", "full_name")),
+        author=str(_get(pr, "user", "login")),
+    )
+
+
+def find_activity(event_name: str, payload: Mapping[str, Any], *, sha: str, ref: str) -> Plan:
+    """Decide what to do for `event_name` (GITHUB_EVENT_NAME) and its payload (GITHUB_EVENT_PATH)."""
+    if event_name == "pull_request_target":
+        return Plan(
+            Activity.UNSUPPORTED,
+            "pull_request_target runs with a write token, where gatebot must not run a pull request's code: "
+            "gate on pull_request and publish fork results from a workflow_run job with `gatebot publish`",
+        )
+    if event_name == "pull_request":
+        action = str(payload.get("action", ""))
+        if action not in PR_ACTIONS:
+            return Plan(Activity.IGNORE, f"pull_request {action!r} does not change the code: nothing to gate")
+        return Plan(
+            Activity.GATE_PULL_REQUEST, f"pull request {action}", pull_request=pull_request_from(payload)
+        )
+    if event_name == "workflow_dispatch":
+        return Plan(Activity.GATE_REF, "workflow_dispatch", sha=sha, ref=str(payload.get("ref") or ref))
+    return Plan(
+        Activity.UNSUPPORTED,
+        f"event {event_name!r} is not one gatebot handles here: run it on pull_request or workflow_dispatch "
+        "(publish fork results with `gatebot publish` on workflow_run)",
+    )

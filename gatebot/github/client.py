@@ -1,0 +1,57 @@
+"""The one place a PyGithub client is built, and the one mapping of GitHub errors to user errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from github import Auth, Github, GithubException, GithubRetry
+from pydantic import SecretStr
+
+from gatebot.errors import GatebotError
+
+DEFAULT_API_URL = "https://api.github.com"
+TIMEOUT_SECONDS = 30
+_T = TypeVar("_T")
+
+PERMISSIONS_YAML = "permissions: {contents: read, pull-requests: write, checks: write, statuses: write}"
+
+
+def connect(api_url: str | None, token: SecretStr, *, retries: int = 4) -> Github:
+    """A lazy client: objects are fetched only when read, so each call below costs only what it says.
+
+    Retries 5xx answers and secondary rate limits (honouring Retry-After), with bounded waits.
+    """
+    retry = GithubRetry(total=retries, backoff_factor=0.5, secondary_rate_wait=30, max_rate_limit_wait=120)
+    return Github(
+        base_url=(api_url or DEFAULT_API_URL).rstrip("/"),
+        auth=Auth.Token(token.get_secret_value()),
+        timeout=TIMEOUT_SECONDS,
+        retry=retry,
+        lazy=True,
+        per_page=100,
+    )
+
+
+def github_error(error: GithubException, doing: str, *, needs: str) -> GatebotError:
+    """One line for a failed call: what gatebot was doing, what GitHub said, which permission to grant."""
+    data = error.data if isinstance(error.data, dict) else {}
+    said = str(data.get("message") or error.status)
+    if error.status == 401:
+        return GatebotError(
+            f"GitHub refused the token while {doing} (401 {said})", "pass a valid token in the `token` input"
+        )
+    if error.status in (403, 404):
+        return GatebotError(
+            f"GitHub answered {error.status} ({said}) while {doing}: the token lacks `{needs}`",
+            f"grant it in the workflow: {PERMISSIONS_YAML}",
+        )
+    return GatebotError(f"GitHub answered {error.status} ({said}) while {doing}", "try again later")
+
+
+def call(doing: str, needs: str, fn: Callable[[], _T]) -> _T:
+    """Run `fn`, turning a GitHub error into a one-line GatebotError."""
+    try:
+        return fn()
+    except GithubException as error:
+        raise github_error(error, doing, needs=needs) from None

@@ -1,0 +1,105 @@
+"""GitHub Actions workflow commands and files: the one place that writes them, escaping what it writes.
+
+Messages go to stdout as `::error title=…::…` lines; outputs to `$GITHUB_OUTPUT` with a random
+heredoc delimiter; the job summary to `$GITHUB_STEP_SUMMARY`, kept under the runner's 1 MiB limit
+(beyond it the runner drops the whole summary). Outside Actions (no such variables) the same calls
+print plain lines, so the CLI and the action share one code path.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+STEP_SUMMARY_LIMIT = 1024 * 1024
+_SUMMARY_MARGIN = 4096
+
+
+def escape_data(value: str) -> str:
+    """Escape a workflow command's message (as @actions/core's escapeData does)."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """Escape a workflow command's property value (as @actions/core's escapeProperty does)."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+@dataclass
+class Workflow:
+    """Where workflow commands and files go. `active` is False outside GitHub Actions."""
+
+    active: bool
+    output_file: Path | None = None
+    summary_file: Path | None = None
+    stream: IO[str] = field(default_factory=lambda: sys.stdout)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str], stream: IO[str] | None = None) -> Workflow:
+        output = environ.get("GITHUB_OUTPUT")
+        summary = environ.get("GITHUB_STEP_SUMMARY")
+        return cls(
+            active=environ.get("GITHUB_ACTIONS") == "true",
+            output_file=Path(output) if output else None,
+            summary_file=Path(summary) if summary else None,
+            stream=stream or sys.stdout,
+        )
+
+    def _command(self, name: str, message: str, **properties: str) -> None:
+        if not self.active:
+            label = {"error": "error", "warning": "warning", "notice": "note"}.get(name, name)
+            self.stream.write(f"gatebot: {label}: {message}\n")
+            return
+        props = ",".join(f"{k}={escape_property(v)}" for k, v in properties.items())
+        self.stream.write(f"::{name}{' ' + props if props else ''}::{escape_data(message)}\n")
+        self.stream.flush()
+
+    def error(self, message: str, *, title: str = "gatebot") -> None:
+        self._command("error", message, title=title)
+
+    def warning(self, message: str, *, title: str = "gatebot") -> None:
+        self._command("warning", message, title=title)
+
+    def notice(self, message: str, *, title: str = "gatebot") -> None:
+        self._command("notice", message, title=title)
+
+    def mask(self, secret: str) -> None:
+        if self.active and secret:
+            self.stream.write(f"::add-mask::{escape_data(secret)}\n")
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        """Fold the lines written inside into one collapsible group in the Actions log."""
+        if self.active:
+            self.stream.write(f"::group::{escape_data(title)}\n")
+            self.stream.flush()
+        try:
+            yield
+        finally:
+            if self.active:
+                self.stream.write("::endgroup::\n")
+                self.stream.flush()
+
+    def set_output(self, name: str, value: str) -> None:
+        if self.output_file is None:
+            return
+        delimiter = f"gatebot_{secrets.token_hex(16)}"
+        while delimiter in value:
+            delimiter = f"gatebot_{secrets.token_hex(16)}"
+        with self.output_file.open("a", encoding="utf-8") as handle:
+            handle.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+
+    def add_summary(self, markdown: str, *, fallback: str) -> bool:
+        """Append `markdown` to the job summary, or `fallback` when it would pass the 1 MiB limit."""
+        if self.summary_file is None:
+            return False
+        used = self.summary_file.stat().st_size if self.summary_file.exists() else 0
+        text = markdown if used + len(markdown.encode()) + _SUMMARY_MARGIN <= STEP_SUMMARY_LIMIT else fallback
+        with self.summary_file.open("a", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+        return text is markdown
