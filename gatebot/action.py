@@ -251,8 +251,6 @@ def run_action(environ: Mapping[str, str], *, log: IO[str] | None = None) -> int
     log = log or sys.stderr
     wf = Workflow.from_environ(environ)
     inputs = _inputs(environ)
-    if inputs.token is not None:
-        wf.mask(inputs.token.get_secret_value())
     runner = Runner.from_environ(environ)
     ctx = Context(inputs, runner, wf, log)
     plan = find_activity(runner.event_name, runner.event(), sha=runner.sha, ref=runner.ref)
@@ -373,7 +371,6 @@ def run_publish(environ: Mapping[str, str], bundle_path: Path | None, *, log: IO
     inputs = _inputs(environ)
     if inputs.token is None:
         raise GatebotError("input token is empty", "the publishing job needs a token with write permissions")
-    wf.mask(inputs.token.get_secret_value())
     runner = Runner.from_environ(environ)
     run = _triggering_run(runner.event())
     gh = connect(runner.api_url, inputs.token)

@@ -68,10 +68,6 @@ class Workflow:
     def notice(self, message: str, *, title: str = "gatebot") -> None:
         self._command("notice", message, title=title)
 
-    def mask(self, secret: str) -> None:
-        if self.active and secret:
-            self.stream.write(f"::add-mask::{escape_data(secret)}\n")
-
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
         """Fold the lines written inside into one collapsible group in the Actions log."""
