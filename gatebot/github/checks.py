@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
 
-from github import Github, GithubException
+from github import Github
 
-from gatebot.github.client import call
+from gatebot.github.client import GitHubAPIError, call
 
 CHECK_TEXT_LIMIT = 65_535
 STATUS_DESCRIPTION_LIMIT = 140
@@ -57,9 +57,13 @@ def publish_check(gh: Github, repository: str, payload: CheckPayload) -> Publish
     """Create a completed check run; fall back to a commit status if the token may not create checks."""
     repo = gh.get_repo(repository)
     try:
-        repo.create_check_run(**payload.check_run_fields())
+        call(
+            "creating the check run",
+            "checks: write",
+            lambda: repo.create_check_run(**payload.check_run_fields()),
+        )
         return Published.CHECK_RUN
-    except GithubException as error:
+    except GitHubAPIError as error:
         if error.status != 403:
             raise
     fields = payload.status_fields()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import requests
 from github import Auth, Github, GithubException, GithubRetry
 from pydantic import SecretStr
 
@@ -33,25 +34,43 @@ def connect(api_url: str | None, token: SecretStr, *, retries: int = 4) -> Githu
     )
 
 
-def github_error(error: GithubException, doing: str, *, needs: str) -> GatebotError:
+class GitHubAPIError(GatebotError):
+    """GitHub answered a call with an error status."""
+
+    def __init__(self, message: str, hint: str, *, status: int) -> None:
+        super().__init__(message, hint)
+        self.status = status
+
+
+def github_error(error: GithubException, doing: str, *, needs: str) -> GitHubAPIError:
     """One line for a failed call: what gatebot was doing, what GitHub said, which permission to grant."""
     data = error.data if isinstance(error.data, dict) else {}
     said = str(data.get("message") or error.status)
     if error.status == 401:
-        return GatebotError(
-            f"GitHub refused the token while {doing} (401 {said})", "pass a valid token in the `token` input"
+        return GitHubAPIError(
+            f"GitHub refused the token while {doing} (401 {said})",
+            "pass a valid token in the `token` input",
+            status=401,
         )
     if error.status in (403, 404):
-        return GatebotError(
+        return GitHubAPIError(
             f"GitHub answered {error.status} ({said}) while {doing}: the token lacks `{needs}`",
             f"grant it in the workflow: {PERMISSIONS_YAML}",
+            status=error.status,
         )
-    return GatebotError(f"GitHub answered {error.status} ({said}) while {doing}", "try again later")
+    return GitHubAPIError(
+        f"GitHub answered {error.status} ({said}) while {doing}", "try again later", status=error.status
+    )
 
 
 def call(doing: str, needs: str, fn: Callable[[], _T]) -> _T:
-    """Run `fn`, turning a GitHub error into a one-line GatebotError."""
+    """Run `fn`, turning a GitHub error or an unreachable API into a one-line GatebotError."""
     try:
         return fn()
     except GithubException as error:
         raise github_error(error, doing, needs=needs) from None
+    except requests.RequestException as error:
+        raise GatebotError(
+            f"cannot reach the GitHub API while {doing} ({type(error).__name__})",
+            "check GITHUB_API_URL and the runner's network; retries were exhausted",
+        ) from None
