@@ -12,25 +12,40 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from github import Github
+from github.IssueComment import IssueComment
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from gatebot.baselines import DEFAULT_DIR, LocalStore
 from gatebot.bundle import ARTIFACT_NAME, BUNDLE_FILE, Bundle, bundle_from_zip, read_bundle, write_bundle
+from gatebot.commands import (
+    State,
+    Verb,
+    addressed,
+    compose_comment,
+    decode_state,
+    parse_commands,
+    refused,
+    regressions_of,
+    report_part,
+    respond,
+)
 from gatebot.compare import compare, missing_baseline
 from gatebot.config import LoadedConfig, load_config
 from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, GatebotError, InputError
 from gatebot.events import Activity, PullRequest, find_activity
 from gatebot.github.artifacts import download_artifact
-from gatebot.github.checks import CheckPayload, Conclusion, publish_check
+from gatebot.github.checks import CHECK_TEXT_LIMIT, CheckPayload, Conclusion, Published, publish_check
 from gatebot.github.client import call, connect
-from gatebot.github.comments import ACTIONS_BOT, COMMENT_LIMIT, marker, post_sticky
+from gatebot.github.comments import ACTIONS_BOT, COMMENT_LIMIT, find_sticky, marker, post_sticky
+from gatebot.github.interactions import WRITE_PERMISSIONS, head_sha, permission_of, react, reply, rerun
 from gatebot.github.pulls import changed_files
 from gatebot.plan import Job, affected_models, matches, select_jobs
-from gatebot.report import RenderOptions, check_title, fit_markdown, render_markdown
+from gatebot.report import RenderOptions, check_title, fit_markdown, render_markdown, render_overrides
 from gatebot.results import atomic_write
 from gatebot.runner import run_benchmark
 from gatebot.verdict import GateReport, Outcome, Verdict, report_document, report_from_document
@@ -190,34 +205,67 @@ def _announce(report: GateReport, wf: Workflow) -> None:
 
 
 def _publish(
-    ctx: Context, gh: Github | None, report: GateReport, options: RenderOptions, *, sha: str, pr: int | None
+    ctx: Context,
+    gh: Github | None,
+    report: GateReport,
+    options: RenderOptions,
+    *,
+    sha: str,
+    pr: int | None,
+    run_id: str | None,
 ) -> None:
-    """Comment and check for a report, from a job whose token may write."""
+    """Comment and check for a report, from a job whose token may write.
+
+    The comment keeps gatebot's state (hidden) and the acceptances made on it: those for this very
+    commit still apply (a rerun), those for earlier commits are shown as no longer applying.
+    """
     if gh is None:
         ctx.workflow.warning("no token: the check and the comment were not published")
         return
+    state = State(
+        head_sha=sha,
+        run_id=run_id,
+        check_name=ctx.inputs.check_name,
+        outcome=report.outcome.value,
+        title=check_title(report),
+        regressions=regressions_of(report),
+    )
     if pr is not None and ctx.inputs.comment == "sticky":
-        body = ctx.mark + "\n" + fit_markdown(report, options, limit=COMMENT_LIMIT, reserve=len(ctx.mark) + 1)
+
+        def build(previous: str | None) -> str:
+            nonlocal state  # the acceptances recorded in the previous comment carry over
+            prior = decode_state(previous) if previous is not None else None
+            if prior is not None:
+                state = state.model_copy(update={"acceptances": prior.acceptances})
+            overrides = render_overrides(state)
+            reserve = len(compose_comment(ctx.mark, state, overrides, ""))
+            markdown = fit_markdown(report, options, limit=COMMENT_LIMIT, reserve=reserve)
+            return compose_comment(ctx.mark, state, overrides, markdown)
+
         posted = post_sticky(
-            gh, ctx.runner.repository, pr, body, mark=ctx.mark, author=ctx.inputs.comment_author
+            gh, ctx.runner.repository, pr, build, mark=ctx.mark, author=ctx.inputs.comment_author
         )
         print(f"gatebot: sticky comment {posted.value} on pull request #{pr}", file=ctx.log)
-    summary = fit_markdown(report, options, limit=65_535)
+    overrides = render_overrides(state)
+    _check(ctx, gh, state, overrides + fit_markdown(report, options, limit=CHECK_TEXT_LIMIT - len(overrides)))
+
+
+def _check(ctx: Context, gh: Github, state: State, summary: str) -> None:
     payload = CheckPayload(
-        name=ctx.inputs.check_name,
-        head_sha=sha,
-        conclusion=CONCLUSION[report.outcome],
-        title=check_title(report),
-        summary=summary,
+        name=state.check_name,
+        head_sha=state.head_sha,
+        conclusion=state.check_conclusion(),
+        title=state.check_title(),
+        summary=summary[:CHECK_TEXT_LIMIT],
         details_url=ctx.runner.run_url,
     )
     published = publish_check(gh, ctx.runner.repository, payload)
-    if published.value == "commit status":
+    if published is Published.COMMIT_STATUS:
         ctx.workflow.warning(
             "the token may not create check runs, so the verdict was set as a commit status instead; "
             "grant `checks: write` for a check run"
         )
-    print(f"gatebot: {published.value} {payload.conclusion} on {sha[:12]}", file=ctx.log)
+    print(f"gatebot: {published.value} {payload.conclusion} on {state.head_sha[:12]}", file=ctx.log)
 
 
 def _neutral(ctx: Context, gh: Github | None, pr: PullRequest, reason: str) -> None:
@@ -230,7 +278,7 @@ def _neutral(ctx: Context, gh: Github | None, pr: PullRequest, reason: str) -> N
             gh,
             ctx.runner.repository,
             pr.number,
-            body,
+            lambda _previous: body,
             mark=ctx.mark,
             author=ctx.inputs.comment_author,
             create=False,
@@ -260,6 +308,8 @@ def run_action(environ: Mapping[str, str], *, log: IO[str] | None = None) -> int
         return EXIT_PASSED
     if plan.activity is Activity.UNSUPPORTED:
         raise GatebotError(plan.reason)
+    if plan.activity is Activity.COMMAND:
+        return _handle_comment(ctx, runner.event())
     loaded = load_config(Path(inputs.config), required=True)
     out_dir = Path(inputs.out_dir)
     gh = ctx.github()
@@ -320,8 +370,83 @@ def run_action(environ: Mapping[str, str], *, log: IO[str] | None = None) -> int
             "from a workflow_run workflow"
         )
     else:
-        _publish(ctx, gh, report, options, sha=sha, pr=pr.number if pr else None)
+        _publish(ctx, gh, report, options, sha=sha, pr=pr.number if pr else None, run_id=runner.run_id)
     return exit_code(report, fail_on_regression=inputs.fail_on_regression)
+
+
+def _handle_comment(ctx: Context, payload: Mapping[str, Any]) -> int:
+    """Answer the /gatebot commands in a pull-request comment.
+
+    Who is asking is checked before anything else is read; bots (gatebot included) are never obeyed.
+    Nothing in the comment is executed: commands are matched against fixed verbs.
+    """
+    comment = payload["comment"]
+    user = comment.get("user") or {}
+    login = str(user.get("login", ""))
+    body = str(comment.get("body") or "")
+    if user.get("type") == "Bot" or login.endswith("[bot]") or not addressed(body):
+        print("gatebot: the comment holds no command for gatebot", file=ctx.log)
+        return EXIT_PASSED
+    gh = ctx.github()
+    if gh is None:
+        raise GatebotError("input token is empty", "the command workflow needs `pull-requests: write`")
+    repository = ctx.runner.repository
+    number = int(payload["issue"]["number"])
+    comment_id = int(comment["id"])
+    if permission_of(gh, repository, login) not in WRITE_PERMISSIONS:
+        reply(gh, repository, number, refused(login))
+        react(gh, repository, number, comment_id, "confused")
+        ctx.workflow.notice(f"ignored the command of {login}, who has no write access")
+        return EXIT_PASSED
+    commands = parse_commands(body)
+    if not commands:
+        print("gatebot: the only /gatebot lines are quoted or in code: nothing to do", file=ctx.log)
+        return EXIT_PASSED
+    existing = find_sticky(gh, repository, number, mark=ctx.mark, author=ctx.inputs.comment_author)
+    state = decode_state(existing.body) if existing is not None else None
+    head: str | None = None
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for command in commands:
+        if command.verb is Verb.ACCEPT and head is None and state is not None:
+            head = head_sha(gh, repository, number)
+        response = respond(command, login=login, state=state, head_sha=head, now=now)
+        if response.state is not None and existing is not None:
+            state = response.state
+            _record_acceptance(ctx, gh, existing, state)
+        if response.rerun and state is not None:
+            _rerun(ctx, gh, number, state, report_part(existing.body or "") if existing is not None else None)
+        if response.reply:
+            reply(gh, repository, number, response.reply)
+        react(gh, repository, number, comment_id, response.reaction)
+    return EXIT_PASSED
+
+
+def _record_acceptance(ctx: Context, gh: Github, existing: IssueComment, state: State) -> None:
+    """Rewrite the comment's state and overrides (the report stays as it was) and re-evaluate the check."""
+    report = report_part(existing.body or "") or ""
+    overrides = render_overrides(state)
+    room = COMMENT_LIMIT - len(compose_comment(ctx.mark, state, overrides, "")) - len(_CUT_NOTE)
+    if len(report) > room:
+        report = report[: report.rfind("\n", 0, room) + 1] + _CUT_NOTE
+    body = compose_comment(ctx.mark, state, overrides, report)
+    call("recording the acceptance in gatebot's comment", "pull-requests: write", lambda: existing.edit(body))
+    _check(ctx, gh, state, overrides + report)
+
+
+_CUT_NOTE = "\n_The report was cut to fit GitHub's size limit; the full one is in the job summary._\n"
+_RERUN_FAILED = (
+    "gatebot could not re-run the workflow (that needs `actions: write`, or the run is gone), so it "
+    "published the last report again. Push a commit, or re-run the job from the Checks tab."
+)
+
+
+def _rerun(ctx: Context, gh: Github, number: int, state: State, report: str | None) -> None:
+    """Re-run the workflow run that made the report; failing that, publish the last report's check again."""
+    if state.run_id and rerun(gh, ctx.runner.repository, int(state.run_id)):
+        print(f"gatebot: asked GitHub to re-run workflow run {state.run_id}", file=ctx.log)
+        return
+    _check(ctx, gh, state, render_overrides(state) + (report or ""))
+    reply(gh, ctx.runner.repository, number, _RERUN_FAILED)
 
 
 def _config_prefix(loaded: LoadedConfig, workspace: Path) -> str:
@@ -399,6 +524,6 @@ def run_publish(environ: Mapping[str, str], bundle_path: Path | None, *, log: IO
         run_url=runner.run_url,
         full_report_hint="The full report is in the job summary of the pull request's workflow run.",
     )
-    _publish(ctx, gh, report, options, sha=bundle.head_sha, pr=bundle.pull_request)
+    _publish(ctx, gh, report, options, sha=bundle.head_sha, pr=bundle.pull_request, run_id=str(run["id"]))
     wf.add_summary(render_markdown(report, options), fallback="The report is too large for the job summary.")
     return EXIT_PASSED

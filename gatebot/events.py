@@ -19,6 +19,7 @@ PR_ACTIONS = frozenset({"opened", "synchronize", "reopened"})
 class Activity(Enum):
     GATE_PULL_REQUEST = "gate-pull-request"
     GATE_REF = "gate-ref"
+    COMMAND = "command"
     IGNORE = "ignore"
     UNSUPPORTED = "unsupported"
 
@@ -92,6 +93,13 @@ def find_activity(event_name: str, payload: Mapping[str, Any], *, sha: str, ref:
         return Plan(
             Activity.GATE_PULL_REQUEST, f"pull request {action}", pull_request=pull_request_from(payload)
         )
+    if event_name == "issue_comment":
+        if payload.get("action") != "created":
+            return Plan(Activity.IGNORE, "only new comments can hold commands")
+        issue = payload.get("issue")
+        if not isinstance(issue, Mapping) or not issue.get("pull_request"):
+            return Plan(Activity.IGNORE, "a comment on an issue, not on a pull request")
+        return Plan(Activity.COMMAND, "a comment on a pull request")
     if event_name == "workflow_dispatch":
         return Plan(Activity.GATE_REF, "workflow_dispatch", sha=sha, ref=str(payload.get("ref") or ref))
     return Plan(

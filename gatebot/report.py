@@ -20,17 +20,11 @@ from markupsafe import Markup
 from tabulate import tabulate
 
 from gatebot import __version__
+from gatebot.commands import State
+from gatebot.markdown import escape_md
+from gatebot.markdown import trusted as _trusted
 from gatebot.verdict import Flips, GateReport, Outcome, Row, Status, Verdict
 
-# Characters that mean something to markdown or HTML become numeric entities, which read as the same
-# text in both (a `<summary>` is raw HTML, where backslash escapes do not work) and never split a table.
-_ENTITIES = {c: f"&#{ord(c)};" for c in "|`[]*~$\\"}
-_ENTITIES.update({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
-_MD_SPECIAL = re.compile("[" + re.escape("".join(_ENTITIES)) + "]")
-_MD_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-_MD_LEADING = re.compile(r"^(\d+(?=[.)])|)([-+=.)#])")
-_ZERO_WIDTH_SPACE = "\u200b"
-_AUTOLINK = re.compile(r"(?i)(://|www\.)")
 _MAX_TOP_REGRESSIONS = 3
 
 STATUS_LABEL = {
@@ -43,25 +37,6 @@ STATUS_LABEL = {
     Status.REMOVED: "➖ removed",
     Status.INCOMPARABLE: "⚠️ incomparable",
 }
-
-
-def _trusted(text: str) -> Markup:
-    """Mark text built here from numbers and fixed words, or already escaped, as safe to emit as is."""
-    return Markup(text)  # noqa: S704 - callers pass only escaped or self-made text
-
-
-def escape_md(value: object) -> Markup:
-    """Escape text for GitHub markdown and HTML alike: no markup, no table breaks, no @mentions, no
-    autolinks, one line. Safe in table cells, paragraphs and raw HTML such as `<summary>`."""
-    if isinstance(value, Markup):
-        return value
-    text = " ".join(str(value).split())
-    text = _MD_SPECIAL.sub(lambda m: _ENTITIES[m.group(0)], text)
-    text = _MD_EDGE_UNDERSCORE.sub("&#95;", text)
-    text = _MD_LEADING.sub(lambda m: f"{m.group(1)}&#{ord(m.group(2))};", text)
-    text = text.replace("@", "@" + _ZERO_WIDTH_SPACE)
-    text = _AUTOLINK.sub(lambda m: m.group(1)[0] + _ZERO_WIDTH_SPACE + m.group(1)[1:], text)
-    return _trusted(text)
 
 
 def fmt_value(value: float | None, fraction: bool) -> Markup:
@@ -397,3 +372,34 @@ def fit_markdown(report: GateReport, options: RenderOptions, *, limit: int, rese
         note += f"{options.full_report_hint}\n"
     head = text[: max(0, budget - len(note))]
     return head[: head.rfind("\n") + 1] + note
+
+
+def render_overrides(state: State) -> str:
+    """Who accepted which regression, and why: the audit trail shown above the report."""
+    lines: list[str] = []
+    current = state.current_acceptances()
+    if current:
+        open_count = len(state.unaccepted())
+        total = len(state.regressions)
+        if total and open_count == 0:
+            noun = "regression" if total == 1 else "regressions"
+            commit = escape_md(state.head_sha[:7])
+            lines.append(f"> ✅ **All {total} {noun} accepted** for commit {commit}: the check passes.")
+        elif total:
+            lines.append(
+                f"> ⚠️ {total - open_count} of {total} regressions accepted for commit "
+                f"{escape_md(state.head_sha[:7])}; the others still fail the check."
+            )
+        lines.append("")
+        rows = [(f"@{a.by}", a.at, a.target, a.reason) for a in current]
+        lines.append(table(("Accepted by", "When", "What", "Why"), rows))
+        lines.append("")
+    expired = state.expired_acceptances()
+    if expired:
+        shown = ", ".join(
+            f"{escape_md('@' + a.by)} ({escape_md(a.target)}, commit {escape_md(a.head_sha[:7])})"
+            for a in expired[-5:]
+        )
+        lines.append(f"> Acceptances for earlier commits no longer apply after a new push: {shown}.")
+        lines.append("")
+    return "\n".join(lines) + ("\n" if lines else "")

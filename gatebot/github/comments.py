@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import Enum
 
 from github import Github
@@ -45,12 +46,26 @@ def find_sticky(gh: Github, repository: str, number: int, *, mark: str, author: 
 
 
 def post_sticky(
-    gh: Github, repository: str, number: int, body: str, *, mark: str, author: str, create: bool = True
+    gh: Github,
+    repository: str,
+    number: int,
+    build: Callable[[str | None], str],
+    *,
+    mark: str,
+    author: str,
+    create: bool = True,
 ) -> Posted:
-    """Edit the sticky comment in place, or create it (when `create`); never a second one."""
+    """Edit the sticky comment in place, or create it (when `create`); never a second one.
+
+    `build` receives the current body (None when there is no comment yet), so state kept in the
+    comment carries over, and returns the new body.
+    """
+    existing = find_sticky(gh, repository, number, mark=mark, author=author)
+    if existing is None and not create:
+        return Posted.SKIPPED
+    body = build(existing.body if existing is not None else None)
     if len(body) > COMMENT_LIMIT:
         raise ValueError(f"comment body of {len(body)} characters exceeds GitHub's {COMMENT_LIMIT}")
-    existing = find_sticky(gh, repository, number, mark=mark, author=author)
     if existing is not None:
         if existing.body == body:
             return Posted.UNCHANGED
@@ -60,8 +75,6 @@ def post_sticky(
             lambda: existing.edit(body),
         )
         return Posted.UPDATED
-    if not create:
-        return Posted.SKIPPED
     call(
         f"commenting on pull request #{number}",
         "pull-requests: write",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from github import Github
 
 from tests.fakegithub import FakeGitHub, Repository
 from tests.fakegithub.state import PullRequest
+from tests.github.harness import ActionHarness
 
 #: What gatebot's workflow grants ``GITHUB_TOKEN`` on a pull request from a branch.
 GATEBOT_PERMISSIONS = {
@@ -55,3 +58,9 @@ def gh_read_only(fake_github: FakeGitHub) -> Github:
     """PyGithub with a fork pull request's read-only token."""
     fake_github.add_token(READ_TOKEN, READ_ONLY_PERMISSIONS)
     return fake_github.client(READ_TOKEN)
+
+
+@pytest.fixture
+def action(tmp_path: Path, fake_github: FakeGitHub) -> ActionHarness:
+    """A workspace holding the demo and the environment of an Actions job on Codertocat/Hello-World."""
+    return ActionHarness(tmp_path, fake_github)

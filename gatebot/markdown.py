@@ -1,0 +1,36 @@
+"""Escaping for GitHub markdown: the one function every PR-author-controlled string passes through."""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup
+
+# Characters that mean something to markdown or HTML become numeric entities, which read as the same
+# text in both (a `<summary>` is raw HTML, where backslash escapes do not work) and never split a table.
+_ENTITIES = {c: f"&#{ord(c)};" for c in "|`[]*~$\\"}
+_ENTITIES.update({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+_MD_SPECIAL = re.compile("[" + re.escape("".join(_ENTITIES)) + "]")
+_MD_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_MD_LEADING = re.compile(r"^(\d+(?=[.)])|)([-+=.)#])")
+_ZERO_WIDTH_SPACE = "\u200b"
+_AUTOLINK = re.compile(r"(?i)(://|www\.)")
+
+
+def trusted(text: str) -> Markup:
+    """Mark text built here from numbers and fixed words, or already escaped, as safe to emit as is."""
+    return Markup(text)  # noqa: S704 - callers pass only escaped or self-made text
+
+
+def escape_md(value: object) -> Markup:
+    """Escape text for GitHub markdown and HTML alike: no markup, no table breaks, no @mentions, no
+    autolinks, one line. Safe in table cells, paragraphs and raw HTML such as `<summary>`."""
+    if isinstance(value, Markup):
+        return value
+    text = " ".join(str(value).split())
+    text = _MD_SPECIAL.sub(lambda m: _ENTITIES[m.group(0)], text)
+    text = _MD_EDGE_UNDERSCORE.sub("&#95;", text)
+    text = _MD_LEADING.sub(lambda m: f"{m.group(1)}&#{ord(m.group(2))};", text)
+    text = text.replace("@", "@" + _ZERO_WIDTH_SPACE)
+    text = _AUTOLINK.sub(lambda m: m.group(1)[0] + _ZERO_WIDTH_SPACE + m.group(1)[1:], text)
+    return trusted(text)

@@ -1,0 +1,153 @@
+"""Running gatebot as GitHub Actions does, against the fake GitHub: one harness for every test here.
+
+The harness copies the demo into a workspace, writes a real event payload (from tests/reference/events,
+adjusted where GitHub has no example, as the fake's `events` module documents), sets the environment
+the runner provides, and runs gatebot as a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.fakegithub import FakeGitHub, Repository
+from tests.fakegithub import events as payloads
+from tests.fakegithub.state import PullFile
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "examples" / "demo"
+REPO = "Codertocat/Hello-World"
+TOKEN = "ghs_actiontoken00000000000000000000000"
+PERMISSIONS = {
+    "contents": "read",
+    "pull-requests": "write",
+    "checks": "write",
+    "statuses": "write",
+    "actions": "read",
+}
+
+
+def copy_demo(workspace: Path) -> None:
+    shutil.copytree(
+        DEMO, workspace, ignore=shutil.ignore_patterns("train_*.jsonl", "__pycache__", "gatebot-out")
+    )
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    summary: str
+
+
+class ActionHarness:
+    """A workspace, an event and the environment of one Actions job."""
+
+    def __init__(self, tmp_path: Path, fake: FakeGitHub) -> None:
+        self.tmp = tmp_path
+        self.fake = fake
+        self.workspace = tmp_path / "workspace"
+        copy_demo(self.workspace)
+        fake.add_token(TOKEN, PERMISSIONS)
+        self.repo: Repository = fake.add_repo(REPO, default_branch="master")
+        self.runs = 0
+
+    def pull_request(self, event: dict[str, Any], files: list[str]) -> None:
+        pr = event["pull_request"]
+        head_repo = pr["head"]["repo"]["full_name"]
+        self.repo.add_pull_request(
+            number=pr["number"],
+            head_ref=pr["head"]["ref"],
+            head_sha=pr["head"]["sha"],
+            head_repo=None if head_repo == REPO else head_repo,
+            base_ref=pr["base"]["ref"],
+            base_sha=pr["base"]["sha"],
+            files=[PullFile(f) for f in files],
+        )
+
+    def run(
+        self, event_name: str, event: dict[str, Any], *args: str, token: str = TOKEN, **inputs: str
+    ) -> Run:
+        self.runs += 1
+        job = self.tmp / f"job{self.runs}"
+        job.mkdir()
+        (job / "event.json").write_text(json.dumps(event))
+        (job / "output").touch()
+        (job / "summary").touch()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GATEBOT_", "RUNNER_"))}
+        env.update(
+            GITHUB_ACTIONS="true",
+            GITHUB_EVENT_NAME=event_name,
+            GITHUB_EVENT_PATH=str(job / "event.json"),
+            GITHUB_REPOSITORY=REPO,
+            GITHUB_SHA="0" * 40,
+            GITHUB_REF="refs/pull/2/merge",
+            GITHUB_API_URL=self.fake.url,
+            GITHUB_SERVER_URL="https://github.com",
+            GITHUB_RUN_ID=str(1000 + self.runs),
+            GITHUB_WORKSPACE=str(self.workspace),
+            GITHUB_OUTPUT=str(job / "output"),
+            GITHUB_STEP_SUMMARY=str(job / "summary"),
+            RUNNER_TEMP=str(job),
+            GATEBOT_TOKEN=token,
+            GATEBOT_OUT_DIR=str(job / "gatebot-out"),
+        )
+        env.update({f"GATEBOT_{k.upper()}": v for k, v in inputs.items()})
+        done = subprocess.run(
+            [sys.executable, "-m", "gatebot", *args],
+            cwd=self.workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        return Run(
+            done.returncode, done.stdout, done.stderr, _outputs(job / "output"), (job / "summary").read_text()
+        )
+
+    def gate(self, event_name: str, event: dict[str, Any], **inputs: str) -> Run:
+        return self.run(event_name, event, "action", **inputs)
+
+
+def _outputs(path: Path) -> dict[str, str]:
+    lines = path.read_text().splitlines()
+    outputs: dict[str, str] = {}
+    i = 0
+    while i < len(lines):
+        name, _, delimiter = lines[i].partition("<<")
+        end = lines.index(delimiter, i + 1)
+        outputs[name] = "\n".join(lines[i + 1 : end])
+        i = end + 1
+    return outputs
+
+
+def checks(repo: Repository) -> list[Any]:
+    return sorted(repo.check_runs.values(), key=lambda c: c.id)
+
+
+def statuses(repo: Repository) -> list[Any]:
+    found = repo.statuses.values() if isinstance(repo.statuses, dict) else repo.statuses
+    return sorted(found, key=lambda s: s.id)
+
+
+def opened() -> dict[str, Any]:
+    return payloads.load("pull_request.opened")
+
+
+def synchronize(event: dict[str, Any], head_sha: str) -> dict[str, Any]:
+    """The opened payload as GitHub sends it after a push: action synchronize, new head."""
+    moved = json.loads(json.dumps(event))
+    moved["action"] = "synchronize"
+    moved["before"] = event["pull_request"]["head"]["sha"]
+    moved["after"] = head_sha
+    moved["pull_request"]["head"]["sha"] = head_sha
+    return moved

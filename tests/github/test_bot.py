@@ -1,0 +1,150 @@
+"""/gatebot commands in pull-request comments, answered by `gatebot action` on issue_comment events.
+
+The issue_comment payloads are derived from the real `issue_comment.created` example (GitHub has no
+example on a pull request; `tests/fakegithub/events.py` documents the derivation).
+"""
+
+from __future__ import annotations
+
+from gatebot.commands import decode_state
+from tests.fakegithub import events as payloads
+from tests.github.harness import ActionHarness, checks, opened, synchronize
+
+HEAD = opened()["pull_request"]["head"]["sha"]
+
+
+def _gated(action: ActionHarness) -> None:
+    """A pull request whose gate failed on accuracy for language=es."""
+    event = opened()
+    action.pull_request(event, ["models/ticket-router.npz"])
+    assert action.gate("pull_request", event).code == 1
+
+
+def _command(
+    action: ActionHarness, body: str, user: str, *, user_type: str = "User", token: str | None = None
+):  # type: ignore[no-untyped-def]
+    """A comment on the pull request and the issue_comment event GitHub sends for it."""
+    comment = action.repo.add_issue_comment(2, body, user=user, user_type=user_type)
+    event = payloads.issue_comment_on_pull_request(
+        body=body, user=user, user_type=user_type, comment_id=comment.id
+    )
+    return action.run("issue_comment", event, "action", **({"token": token} if token else {}))
+
+
+def _sticky(action: ActionHarness):  # type: ignore[no-untyped-def]
+    return next(c for c in action.repo.comments_on(2) if "gatebot:sticky" in c.body)
+
+
+def test_maintainer_accepts__check_turns_green__shown_in_comment(action: ActionHarness) -> None:
+    _gated(action)
+    action.repo.set_permission("maintainer-mia", "maintain")
+    run = _command(
+        action, "/gatebot accept language=es Spanish tickets move to the new router", "maintainer-mia"
+    )
+    assert run.code == 0, run.stdout + run.stderr
+    latest = checks(action.repo)[-1]
+    assert (latest.conclusion, latest.head_sha) == ("success", HEAD)
+    assert latest.title == "Accepted by @maintainer-mia: Spanish tickets move to the new router"
+    body = _sticky(action).body
+    assert "All 1 regression accepted" in body
+    assert "Spanish tickets move to the new router" in body
+    assert "### ❌ gatebot: 1 regression" in body  # the report itself is kept as it was
+    state = decode_state(body)
+    assert state is not None and [a.by for a in state.acceptances] == ["maintainer-mia"]
+    assert [r.content for r in action.repo.reactions] == ["+1"]
+    assert len([c for c in action.repo.comments_on(2) if "gatebot:sticky" in c.body]) == 1
+
+
+def test_read_only_user_accepts__nothing_changes__polite_reply(action: ActionHarness) -> None:
+    _gated(action)
+    before = _sticky(action).body
+    run = _command(action, "/gatebot accept all ship it", "drive-by")
+    assert run.code == 0
+    assert _sticky(action).body == before
+    assert [c.conclusion for c in checks(action.repo)] == ["failure"]
+    replies = [c.body for c in action.repo.comments_on(2) if c.body.startswith("Sorry")]
+    assert len(replies) == 1 and "only people with write access" in replies[0]
+    assert [r.content for r in action.repo.reactions] == ["confused"]
+
+
+def test_push_after_acceptance__fails_again__comment_says_why(action: ActionHarness) -> None:
+    _gated(action)
+    action.repo.set_permission("owner-olga", "admin")
+    _command(action, "/gatebot accept all known trade-off", "owner-olga")
+    new_head = action.repo.commit({"models/ticket-router.npz": b"v2"}, branch="changes")
+    action.repo.pulls[2].head_sha = new_head
+    run = action.gate("pull_request", synchronize(opened(), new_head))
+    assert run.code == 1
+    assert checks(action.repo)[-1].conclusion == "failure"
+    body = _sticky(action).body
+    assert "no longer apply after a new push" in body
+    assert "All 1 regression accepted" not in body
+
+
+def test_command_in_code_block_or_quote__not_obeyed(action: ActionHarness) -> None:
+    _gated(action)
+    action.repo.set_permission("owner-olga", "admin")
+    before = len(action.fake.log.entries)
+    run = _command(
+        action, "> /gatebot accept all quoted\n```\n/gatebot accept all in code\n```", "owner-olga"
+    )
+    assert run.code == 0
+    writes = [e for e in action.fake.log.entries[before:] if e.method != "GET"]
+    assert writes == []
+    assert [c.conclusion for c in checks(action.repo)] == ["failure"]
+
+
+def test_bot_comment__ignored_without_any_request(action: ActionHarness) -> None:
+    _gated(action)
+    before = len(action.fake.log.entries)
+    run = _command(action, "/gatebot accept all by a bot", "renovate[bot]", user_type="Bot")
+    assert run.code == 0
+    assert len(action.fake.log.entries) == before
+
+
+def test_unknown_command__help_reply(action: ActionHarness) -> None:
+    _gated(action)
+    action.repo.set_permission("owner-olga", "admin")
+    _command(action, "/gatebot deploy to prod", "owner-olga")
+    replies = [c.body for c in action.repo.comments_on(2) if "gatebot understands" in c.body]
+    assert len(replies) == 1 and "/gatebot deploy is not a command" in replies[0]
+
+
+def test_accept_with_hostile_reason__escaped_in_comment(action: ActionHarness) -> None:
+    _gated(action)
+    action.repo.set_permission("owner-olga", "admin")
+    _command(
+        action, "/gatebot accept all <img src=x onerror=alert(1)> @everyone [x](http://e.vil)", "owner-olga"
+    )
+    body = _sticky(action).body
+    assert "<img" not in body and "@everyone" not in body and "](http://e.vil)" not in body
+
+
+def test_rerun__workflow_rerun_requested(action: ActionHarness) -> None:
+    _gated(action)
+    action.repo.add_workflow_run(
+        id=1001,
+        name="gatebot",
+        status="completed",
+        conclusion="failure",
+        head_sha=HEAD,
+        head_branch="changes",
+    )
+    action.fake.add_token(
+        "ghs_rerun000000000000000000000000000000",
+        {"pull-requests": "write", "checks": "write", "actions": "write", "contents": "read"},
+    )
+    action.repo.set_permission("owner-olga", "admin")
+    run = _command(action, "/gatebot rerun", "owner-olga", token="ghs_rerun000000000000000000000000000000")
+    assert run.code == 0, run.stdout + run.stderr
+    assert len(action.repo.reruns) == 1
+    assert [r.content for r in action.repo.reactions] == ["rocket"]
+
+
+def test_rerun_without_actions_permission__republishes_and_says_so(action: ActionHarness) -> None:
+    _gated(action)
+    action.repo.set_permission("owner-olga", "admin")
+    run = _command(action, "/gatebot rerun", "owner-olga")
+    assert run.code == 0, run.stdout + run.stderr
+    assert [c.conclusion for c in checks(action.repo)] == ["failure", "failure"]
+    assert any("could not re-run the workflow" in c.body for c in action.repo.comments_on(2))

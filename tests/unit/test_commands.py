@@ -1,0 +1,128 @@
+"""Parsing /gatebot commands strictly, and the state kept in the sticky comment."""
+
+from __future__ import annotations
+
+import pytest
+
+from gatebot.commands import (
+    Acceptance,
+    Regression,
+    State,
+    Verb,
+    addressed,
+    decode_state,
+    encode_state,
+    parse_commands,
+    respond,
+)
+
+SHA = "a" * 40
+
+
+def _state(*acceptances: Acceptance) -> State:
+    return State(
+        head_sha=SHA,
+        run_id="7",
+        check_name="gatebot",
+        outcome="failed",
+        title="1 regression",
+        regressions=(
+            Regression(model="m", benchmark="b", metric="accuracy", slice_key="language", slice_value="es"),
+            Regression(model="m", benchmark="b", metric="nll"),
+        ),
+        acceptances=acceptances,
+    )
+
+
+def test_accept__target_and_reason() -> None:
+    (command,) = parse_commands("Looks fine.\n/gatebot accept language=es we retire Spanish support\nthanks")
+    assert (command.verb, command.target, command.reason) == (
+        Verb.ACCEPT,
+        "language=es",
+        "we retire Spanish support",
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "```\n/gatebot accept all because\n```",
+        "~~~sh\n/gatebot accept all because\n~~~",
+        "> /gatebot accept all because",
+        "    /gatebot accept all because",
+        "please run /gatebot accept all because",
+    ],
+)
+def test_command_in_code_quote_or_mid_line__not_a_command(body: str) -> None:
+    assert parse_commands(body) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("/gatebot accept", "needs a target and a reason"),
+        ("/gatebot accept accuracy", "needs a reason"),
+        ("/gatebot accept a:b now", "target must be"),
+        ("/gatebot deploy", "/gatebot deploy is not a command"),
+        ("/gatebot rerun now please", "/gatebot rerun is not a command"),
+    ],
+)
+def test_malformed_commands__unknown_with_problem(body: str, problem: str) -> None:
+    (command,) = parse_commands(body)
+    assert command.verb is Verb.UNKNOWN
+    assert problem in command.problem
+
+
+def test_addressed__cheap_prefilter() -> None:
+    assert addressed("hi\n  /gatebot help")
+    assert not addressed("gatebot is great")
+
+
+def test_state__round_trip_through_the_comment_line() -> None:
+    state = _state(Acceptance(by="alice", at="t", target="all", reason="--> <!-- sneaky", head_sha=SHA))
+    line = encode_state(state)
+    assert "-->" not in line.removesuffix(" -->")
+    assert decode_state(f"<!-- marker -->\n{line}\nreport") == state
+
+
+def test_state__garbled__none() -> None:
+    assert decode_state("<!-- gatebot:state bm90IGpzb24= -->") is None
+    assert decode_state("no state here") is None
+
+
+def test_respond__accept_slice__covers_only_that_regression() -> None:
+    (command,) = parse_commands("/gatebot accept language=es retiring it")
+    response = respond(command, login="alice", state=_state(), head_sha=SHA, now="2026-11-25T00:00:00Z")
+    assert response.reaction == "+1"
+    assert response.state is not None
+    assert [r.label for r in response.state.unaccepted()] == ["nll"]
+    assert response.state.check_conclusion() == "failure"
+
+
+def test_respond__accept_all__check_passes_with_who_and_why() -> None:
+    (command,) = parse_commands("/gatebot accept all traded for latency")
+    response = respond(command, login="alice", state=_state(), head_sha=SHA, now="t")
+    assert response.state is not None
+    assert response.state.check_conclusion() == "success"
+    assert response.state.check_title() == "Accepted by @alice: traded for latency"
+
+
+def test_respond__head_moved__refuses_with_reason() -> None:
+    (command,) = parse_commands("/gatebot accept all ok")
+    response = respond(command, login="alice", state=_state(), head_sha="b" * 40, now="t")
+    assert response.state is None and response.reaction == "confused"
+    assert "wait for the gate on the new commit" in (response.reply or "")
+
+
+def test_respond__unknown_target__lists_regressions() -> None:
+    (command,) = parse_commands("/gatebot accept bleu fine")
+    response = respond(command, login="alice", state=_state(), head_sha=SHA, now="t")
+    assert response.state is None
+    assert "accuracy on language=es" in (response.reply or "")
+
+
+def test_acceptance_for_old_commit__expired_after_push() -> None:
+    old = Acceptance(by="alice", at="t", target="all", reason="ok", head_sha="b" * 40)
+    state = _state(old)
+    assert state.expired_acceptances() == (old,)
+    assert state.check_conclusion() == "failure"
