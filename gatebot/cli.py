@@ -18,9 +18,10 @@ from gatebot.baselines import DEFAULT_DIR, LocalStore
 from gatebot.compare import compare, missing_baseline
 from gatebot.config import DEFAULT_CONFIG_FILE, LoadedConfig, json_schema, load_config
 from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, GatebotError, InputError
+from gatebot.importers import FORMATS, ImportOptions, import_results
 from gatebot.plan import select_jobs
 from gatebot.report import RenderOptions, render_markdown
-from gatebot.results import atomic_write, load_results
+from gatebot.results import Results, atomic_write, load_results, write_results
 from gatebot.runner import run_benchmark
 from gatebot.settings import Settings
 from gatebot.verdict import GateReport, Outcome, Verdict, report_document
@@ -138,6 +139,52 @@ def cmd_config(args: argparse.Namespace, settings: Settings, out: IO[str]) -> in
     return EXIT_PASSED
 
 
+def _words(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(w for w in (x.strip() for x in text.split(",")) if w)
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
+    del settings
+    options = ImportOptions(
+        provider=args.provider,
+        slices=_words(args.slices),
+        id_column=args.id_column,
+        metric_columns=_words(args.metrics),
+        samples=tuple(Path(p) for p in args.samples or ()),
+    )
+    imported = import_results(Path(args.path), args.format, options)
+    renamed = [
+        Results(
+            args.benchmark or r.benchmark,
+            args.model or r.model,
+            r.metrics,
+            r.examples,
+            r.provenance,
+            r.directions,
+        )
+        for r in imported.results
+    ]
+    detected = "detected" if args.format == "auto" else "read"
+    print(f"gatebot: {detected} {imported.format} output in {args.path}", file=sys.stderr)
+    for line in imported.read:
+        print(f"gatebot: read {line}", file=sys.stderr)
+    for line in imported.skipped:
+        print(f"gatebot: skipped {line}", file=sys.stderr)
+    target = Path(args.out) if args.out else None
+    for results in renamed:
+        if target is None:
+            path = Path(f"{results.model}.{results.benchmark}.json".replace("/", "_"))
+        elif len(renamed) > 1:
+            path = target / f"{results.model}.json".replace("/", "_")
+        else:
+            path = target
+        write_results(results, path)
+        examples = len(results.examples) if results.examples is not None else 0
+        counts = f"{len(results.metrics)} metrics, {examples} examples"
+        out.write(f"{path}: {results.model} on {results.benchmark}, {counts}\n")
+    return EXIT_PASSED
+
+
 def cmd_action(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
     del args, settings, out
     environ = dict(os.environ)
@@ -214,6 +261,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--baselines", metavar="DIR", help="baseline store (default: .gatebot/baselines by the config)"
     )
     q.set_defaults(func=cmd_baseline_save)
+
+    p = sub.add_parser("import", help="turn a harness's output into gatebot results")
+    p.add_argument("path", metavar="PATH", help="the harness's output file")
+    p.add_argument("--format", default="auto", choices=("auto", *FORMATS), help="format (default: detect it)")
+    p.add_argument("--out", metavar="FILE", help="results file to write (a directory when several models)")
+    p.add_argument("--provider", metavar="P", help="promptfoo: provider label or id to import ('*' for all)")
+    p.add_argument("--slices", metavar="K1,K2", help="keys that become slices (default: a rule, see docs)")
+    p.add_argument("--id-column", default="id", metavar="C", help="jsonl/csv: column holding the example id")
+    p.add_argument("--metrics", metavar="M1,M2", help="jsonl/csv: metric columns (default: all numeric)")
+    p.add_argument(
+        "--samples", action="append", metavar="FILE", help="lm-eval: per-sample JSONL (repeatable)"
+    )
+    p.add_argument("--model", metavar="NAME", help="name the model (default: from the file)")
+    p.add_argument("--benchmark", metavar="NAME", help="name the benchmark (default: from the file)")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("action", help="the GitHub Action's entry: gate the event's pull request or ref")
     p.set_defaults(func=cmd_action)

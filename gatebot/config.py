@@ -23,6 +23,7 @@ Direction = Literal["higher", "lower"]
 GateMode = Literal["regression", "non-inferiority"]
 Correction = Literal["holm", "bh", "none"]
 MissingBaseline = Literal["run-base", "pass", "fail"]
+ResultsFormat = Literal["gatebot", "auto", "lm-eval", "promptfoo", "inspect", "jsonl", "csv"]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
 
@@ -80,9 +81,18 @@ class BenchmarkConfig(_Strict):
         description="Where the command writes its results, relative to `workdir`, when not {output}. "
         "May use the same placeholders.",
     )
-    format: str = Field(
+    format: ResultsFormat = Field(
         default="gatebot",
-        description="Format of the results: `gatebot` (gatebot/results@1) or a harness importer.",
+        description="Format of the results: `gatebot` (gatebot/results@1), a harness (`lm-eval`, "
+        "`promptfoo`, `inspect`), per-example `jsonl`/`csv`, or `auto` to detect it.",
+    )
+    provider: str | None = Field(default=None, description="promptfoo: the provider (label or id) to gate.")
+    slices: list[str] | None = Field(
+        default=None, description="Importers: which vars/metadata/columns become slices (default: a rule)."
+    )
+    id_column: str = Field(default="id", description="jsonl/csv: the column holding the example id.")
+    metric_columns: list[str] | None = Field(
+        default=None, description="jsonl/csv: the metric columns (default: every numeric column)."
     )
     timeout: float = Field(default=3600.0, gt=0, description="Seconds before the command is stopped.")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")

@@ -215,6 +215,10 @@ def _headline(report: GateReport) -> tuple[Markup, Markup]:
             "The gate does not pass until a baseline is recorded."
         )
     gated = sum(1 for v in report.verdicts for r in (*v.rows, *v.slice_rows) if r.gated)
+    if gated == 0 and all(v.method is not None for v in report.verdicts):
+        return _trusted("⚪ gatebot: nothing gated"), _trusted(
+            "No metric of these results is declared under `metrics:` in the config, so nothing could fail."
+        )
     if any(v.method is None for v in report.verdicts):
         return _trusted("✅ gatebot: passed, with warnings"), _trusted("See the notes below.")
     return _trusted("✅ gatebot: no regression"), _trusted(f"{_plural(gated, 'gated comparison')} checked.")

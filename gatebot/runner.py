@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -27,13 +27,12 @@ from typing import IO, Any
 from gatebot import __version__
 from gatebot.config import BenchmarkConfig, LoadedConfig
 from gatebot.errors import BenchmarkError, ConfigError, InputError
+from gatebot.importers import ImportOptions, import_results
 from gatebot.plan import Job, glob_to_regex
 from gatebot.results import Results, load_results, write_results
 
 _TAIL_LINES = 20
 _KILL_GRACE_SECONDS = 5.0
-
-Importer = Callable[[Path, Job], Results]
 
 
 def _placeholders(job: Job, output: Path) -> dict[str, str]:
@@ -173,9 +172,24 @@ def run_command(
         )
 
 
-def _load_gatebot(path: Path, job: Job) -> Results:
-    del job
-    return load_results(path)
+def read_results(path: Path, spec: BenchmarkConfig, *, what: str) -> Results:
+    """The results a benchmark wrote, in its configured format: exactly one run of one model."""
+    if spec.format == "gatebot":
+        return load_results(path)
+    options = ImportOptions(
+        provider=spec.provider,
+        slices=tuple(spec.slices) if spec.slices is not None else None,
+        id_column=spec.id_column,
+        metric_columns=tuple(spec.metric_columns) if spec.metric_columns is not None else None,
+    )
+    imported = import_results(path, spec.format, options)
+    if len(imported.results) != 1:
+        models = ", ".join(r.model for r in imported.results)
+        raise ConfigError(
+            f"{what}: {path} holds {len(imported.results)} runs ({models})",
+            "name the one to gate with `provider:` in the benchmark's config",
+        )
+    return imported.results[0]
 
 
 def run_benchmark(
@@ -184,7 +198,6 @@ def run_benchmark(
     out_dir: Path,
     *,
     log: IO[str],
-    importers: Mapping[str, Importer] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> tuple[Results, Path]:
     """Run one benchmark for one model; return the validated results and where they were written."""
@@ -192,12 +205,6 @@ def run_benchmark(
     what = f"benchmark {job.benchmark} (model {job.model})"
     if spec.run is None:
         raise ConfigError(f"benchmarks.{job.benchmark}.run: no command to run", "add `run:` to the benchmark")
-    readers: dict[str, Importer] = {"gatebot": _load_gatebot, **(importers or {})}
-    if spec.format not in readers:
-        known = ", ".join(sorted(readers))
-        raise ConfigError(
-            f"benchmarks.{job.benchmark}.format: unknown format {spec.format!r}", f"known: {known}"
-        )
     cwd = loaded.resolve(spec.workdir)
     if not cwd.is_dir():
         raise ConfigError(f"benchmarks.{job.benchmark}.workdir: {cwd} is not a directory")
@@ -224,7 +231,7 @@ def run_benchmark(
                 "write the results to the path gatebot passes as {output}, or set `results:`",
             )
         try:
-            results = readers[spec.format](produced, job)
+            results = read_results(produced, spec, what=what)
         except InputError as error:
             raise BenchmarkError(f"{what}: wrote unusable results: {error.message}", error.hint) from None
         results = _stamp(results, loaded, job, spec)

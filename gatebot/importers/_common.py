@@ -1,0 +1,288 @@
+"""What every importer shares: its options and answer, column building, JSON decoding, slice choice.
+
+Importers turn a harness's output into `Results` without keeping one object per example: scores and
+slice codes are appended to compact arrays as the input is read, then handed over as numpy columns.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from array import array
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from gatebot.errors import InputError
+from gatebot.results import Examples, FloatArray, Results, SliceColumn
+
+T = TypeVar("T")
+
+SLICE_MAX_CHARS = 40
+"""A value longer than this is text, not a category: the key is not chosen as a slice by default."""
+SLICE_MAX_LEVELS = 20
+"""A key with more distinct values than this (or than half the examples) is not a default slice."""
+
+_REL_TOL = 1e-9
+_ABS_TOL = 1e-12
+_POSITION = re.compile(r"byte (\d+)")
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """Choices an importer cannot read from the file itself."""
+
+    provider: str | None = None
+    """promptfoo: the provider (label or id) to import; `*` for one `Results` per provider."""
+    slices: tuple[str, ...] | None = None
+    """Which keys (promptfoo vars, inspect metadata, lm-eval doc fields, columns) become slices.
+    None: the default rule (short strings with few distinct values), see docs/importers.md."""
+    id_column: str = "id"
+    """jsonl/csv: the column holding the example id."""
+    metric_columns: tuple[str, ...] | None = None
+    """jsonl/csv: the metric columns; None: every numeric column."""
+    samples: tuple[Path, ...] = ()
+    """lm-eval: per-sample files; when empty, `samples_<task>_<timestamp>.jsonl` beside the results."""
+    directions: Mapping[str, str] = field(default_factory=dict)
+    """`higher` or `lower` per metric, added to (and overriding) what the file says."""
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import produced, and an account of what it read and what it left out."""
+
+    results: tuple[Results, ...]
+    """One per file, except a promptfoo eval imported with provider `*` (one per provider)."""
+    format: str
+    """The format read: the one asked for, or the one detected."""
+    read: tuple[str, ...]
+    """Human-readable lines saying what was read (tasks, samples, providers, slices)."""
+    skipped: tuple[str, ...]
+    """Human-readable lines saying what was left out, and why."""
+
+
+def fail(path: Path, problem: str, expected: str) -> InputError:
+    """The one-line error every importer raises: the file, what is wrong, what was expected."""
+    return InputError(f"{path}: {problem}", f"expected {expected}")
+
+
+def read_bytes(path: Path, expected: str) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found", "check the path") from None
+    except IsADirectoryError:
+        raise fail(path, "is a directory", expected) from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the file: {error.strerror}") from None
+    if not data.strip():
+        raise fail(path, "the file is empty", expected)
+    return data
+
+
+def _json_error(where: str, data: bytes, error: Exception, expected: str) -> InputError:
+    text = str(error)
+    match = _POSITION.search(text)
+    at_end = match is not None and int(match.group(1)) >= len(data.rstrip())
+    if "truncated" in text or at_end:
+        return InputError(f"{where}: the JSON ends early (truncated file?)", f"expected {expected}")
+    return InputError(f"{where}: malformed JSON: {text}", f"expected {expected}")
+
+
+def decode_json(data: bytes, where: str, expected: str, kind: type[T]) -> T:
+    """Decode `data` as `kind`; `NaN` and `Infinity` (which Python's json writes) are accepted."""
+    try:
+        return msgspec.json.decode(data, type=kind)
+    except msgspec.ValidationError as error:
+        raise _validation_error(where, error, expected) from None
+    except msgspec.DecodeError as error:
+        first = error
+    try:
+        generic = json.loads(data)
+    except (ValueError, RecursionError):
+        raise _json_error(where, data, first, expected) from None
+    try:
+        return msgspec.convert(generic, type=kind)
+    except msgspec.ValidationError as error:
+        raise _validation_error(where, error, expected) from None
+
+
+def _validation_error(where: str, error: msgspec.ValidationError, expected: str) -> InputError:
+    problem, _, path = str(error).replace("`", "").partition(" - at ")
+    field_path = path.removeprefix("$").removeprefix(".")
+    detail = f"{field_path}: {problem}" if field_path else problem
+    return InputError(f"{where}: {detail}", f"expected {expected}")
+
+
+def as_number(value: Any) -> float | None:
+    """A finite float from a JSON number or boolean; None for anything else (NaN and null included)."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    return None
+
+
+def close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=_REL_TOL, abs_tol=_ABS_TOL)
+
+
+def column_mean(values: FloatArray) -> float | None:
+    kept = values[~np.isnan(values)]
+    return float(kept.mean()) if kept.size else None
+
+
+class _SliceKey:
+    """One candidate slice key: its levels and one code per row (-1: no value)."""
+
+    def __init__(self) -> None:
+        self.levels: dict[str, int] = {}
+        self.codes = array("i")
+        self.alive = True
+
+    def put(self, row: int, value: str) -> None:
+        if len(self.codes) <= row:
+            self.codes.extend([-1] * (row + 1 - len(self.codes)))
+        self.codes[row] = self.levels.setdefault(value, len(self.levels))
+
+
+class ColumnBuilder:
+    """Per-example ids, scores and slices gathered row by row into compact arrays.
+
+    `slices` is the caller's explicit choice of slice keys (None: the default rule, which keeps a key
+    when all its values are strings of at most `SLICE_MAX_CHARS` characters and it has 2 to
+    `SLICE_MAX_LEVELS` distinct values, and no more than half as many as there are examples).
+    """
+
+    def __init__(self, slices: tuple[str, ...] | None) -> None:
+        self.ids: list[str] = []
+        self._rows: dict[str, int] = {}
+        self._scores: dict[str, array[float]] = {}
+        self._keys: dict[str, _SliceKey] = {}
+        self._fixed: set[str] = set()
+        self._explicit = None if slices is None else frozenset(slices)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row(self, ident: str) -> int:
+        """The row of example `ident`, added if new."""
+        found = self._rows.get(ident)
+        if found is None:
+            found = self._rows[ident] = len(self.ids)
+            self.ids.append(ident)
+        return found
+
+    def has_row(self, ident: str) -> bool:
+        return ident in self._rows
+
+    def score(self, name: str, row: int, value: float) -> bool:
+        """Set a score; False (and nothing changed) when that example already has one for `name`."""
+        column = self._scores.setdefault(name, array("d"))
+        if len(column) <= row:
+            column.extend([math.nan] * (row + 1 - len(column)))
+        elif not math.isnan(column[row]):
+            return False
+        column[row] = value
+        return True
+
+    def drop_score(self, name: str) -> None:
+        self._scores.pop(name, None)
+
+    @property
+    def explicit(self) -> bool:
+        """Whether the caller named the slice keys, rather than leaving them to the default rule."""
+        return self._explicit is not None
+
+    def fixed_slice(self, key: str, row: int, value: str) -> None:
+        """A slice the importer always adds (lm-eval's `task`), whatever the options say."""
+        self._fixed.add(key)
+        self._keys.setdefault(key, _SliceKey()).put(row, value)
+
+    def offer_slice(self, key: str, row: int, value: Any) -> None:
+        """A candidate slice value; kept if the key is chosen (explicitly or by the default rule)."""
+        if key in self._fixed or (self._explicit is not None and key not in self._explicit):
+            return
+        slot = self._keys.setdefault(key, _SliceKey())
+        if not slot.alive or value is None:
+            return
+        if self._explicit is None:
+            if not isinstance(value, str) or len(value) > SLICE_MAX_CHARS:
+                self._kill(slot)
+                return
+            slot.put(row, value)
+            if len(slot.levels) > SLICE_MAX_LEVELS:
+                self._kill(slot)
+            return
+        slot.put(row, value if isinstance(value, str) else json.dumps(value, sort_keys=True))
+
+    @staticmethod
+    def _kill(slot: _SliceKey) -> None:
+        slot.alive = False
+        slot.levels = {}
+        slot.codes = array("i")
+
+    def missing_slices(self) -> list[str]:
+        """Explicitly requested slice keys that no example had."""
+        if self._explicit is None:
+            return []
+        return sorted(k for k in self._explicit if k not in self._keys or not self._keys[k].levels)
+
+    def _chosen(self, key: str, slot: _SliceKey, n: int) -> bool:
+        if key in self._fixed or self._explicit is not None:
+            return bool(slot.levels)
+        levels = len(slot.levels)
+        return slot.alive and 2 <= levels <= SLICE_MAX_LEVELS and levels <= n / 2
+
+    def finish(self) -> Examples:
+        n = len(self.ids)
+        scores = {
+            name: _padded(np.frombuffer(col, dtype=np.float64), n, np.nan)
+            for name, col in self._scores.items()
+        }
+        slices = {
+            key: SliceColumn(_padded(_codes(slot.codes), n, -1), tuple(slot.levels))
+            for key, slot in self._keys.items()
+            if self._chosen(key, slot, n)
+        }
+        return Examples(ids=list(self.ids), scores=scores, slices=slices)
+
+
+def _codes(codes: array[int]) -> npt.NDArray[np.int32]:
+    return np.frombuffer(codes, dtype=np.intc).astype(np.int32, copy=False)
+
+
+def _padded(values: npt.NDArray[Any], n: int, fill: float) -> npt.NDArray[Any]:
+    out = np.full(n, fill, dtype=values.dtype)
+    out[: values.size] = values
+    return out
+
+
+def means(examples: Examples) -> dict[str, float]:
+    """The mean of each score column over the examples that have a score (columns with none left out)."""
+    out: dict[str, float] = {}
+    for name, values in examples.scores.items():
+        mean = column_mean(values)
+        if mean is not None:
+            out[name] = mean
+    return out
+
+
+def keep_scores(examples: Examples, names: Iterable[str]) -> Examples:
+    wanted = set(names)
+    scores = {k: v for k, v in examples.scores.items() if k in wanted}
+    return Examples(ids=examples.ids, scores=scores, slices=examples.slices)
+
+
+def describe_slices(examples: Examples) -> str:
+    if not examples.slices:
+        return "no slices"
+    parts = [f"{key} ({len(col.levels)} values)" for key, col in examples.slices.items()]
+    return "slices: " + ", ".join(parts)
