@@ -262,8 +262,14 @@ def _check_finite_metrics(where: str, metrics: Mapping[str, float]) -> None:
 
 def load_results(path: Path) -> Results:
     """Read and validate a results file (and its sidecar, if it names one)."""
-    where = str(path)
-    data = _read_bytes(path, "results file")
+    return parse_results(_read_bytes(path, "results file"), where=str(path), base_dir=path.parent)
+
+
+def parse_results(data: bytes, *, where: str, base_dir: Path | None = None) -> Results:
+    """Validate the bytes of a results document; `where` names it in errors.
+
+    A sidecar named by `examples_file` is read from `base_dir`; without one, only inline examples work.
+    """
     if not data.strip():
         raise InputError(f"{where}: the results file is empty", f"expected a {SCHEMA} JSON document")
     try:
@@ -299,7 +305,12 @@ def load_results(path: Path) -> Results:
     if raw.examples is not None:
         examples = _decode_examples(where, raw.examples)
     elif raw.examples_file is not None:
-        examples = load_examples_jsonl(path.parent / raw.examples_file)
+        if base_dir is None:
+            raise InputError(
+                f"{where}: names an examples_file, but this document must hold its examples inline",
+                "write the examples under `examples`",
+            )
+        examples = load_examples_jsonl(base_dir / raw.examples_file)
     return Results(
         benchmark=raw.benchmark,
         model=raw.model,

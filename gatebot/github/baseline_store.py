@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import math
 import random
 import re
 import time
@@ -28,6 +29,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
+import numpy as np
 from github import Github, GithubException
 
 from gatebot.errors import GatebotError, InputError
@@ -52,10 +54,11 @@ ENTRIES_DIR = "entries"
 _READ = "contents: read"
 _WRITE = "contents: write"
 _WRITE_HINT = "the job that records baselines needs `permissions: {contents: write}`"
-_COMMIT = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
+_COMMIT_PATTERN = r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$"  # SHA-1, or SHA-256 for repositories that use it
+_COMMIT = re.compile(_COMMIT_PATTERN)
 _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)(?!.*\.lock$)[A-Za-z0-9._/-]+(?<![/.])$")
 
-CommitSha = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")]
+CommitSha = Annotated[str, msgspec.Meta(pattern=_COMMIT_PATTERN)]
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 
 
@@ -108,8 +111,8 @@ def _where(branch: str, path: str) -> str:
 
 def _inspect_hint(branch: str, path: str) -> str:
     return (
-        f"inspect it with `git fetch origin {branch} && git show origin/{branch}:{path}`; gatebot does "
-        "not write to a pair whose history it cannot read (see docs/baselines-branch.md)"
+        f"inspect it with `git fetch origin {branch} && git show origin/{branch}:{path}`; "
+        "docs/baselines-branch.md says how to repair it"
     )
 
 
@@ -169,8 +172,9 @@ class HistoryEntry:
     run_url: str | None
     line: int
     """Line number in ``history.jsonl``."""
-    branch_commit: str
-    """The commit of the baselines branch this record was read from (or written in)."""
+    branch_commit: str = field(compare=False)
+    """The commit of the baselines branch this record was read from (or written in); not part of
+    the record's identity: the same line read at a later tip is the same record."""
 
 
 @dataclass(frozen=True)
@@ -292,10 +296,11 @@ def parse_layout(data: bytes, *, branch: str) -> None:
     hint = _inspect_hint(branch, LAYOUT_FILE)
     try:
         schema = msgspec.json.decode(data, type=_Probe).schema
+        if schema != LAYOUT_SCHEMA:
+            raise _schema_problem(where, schema, LAYOUT_SCHEMA, LAYOUT_SCHEMA_PREFIX, hint)
+        msgspec.json.decode(data, type=_LayoutV1)
     except msgspec.DecodeError as error:
         raise InputError(f"{where}: {_decode_problem(error)}", hint) from None
-    if schema != LAYOUT_SCHEMA:
-        raise _schema_problem(where, schema, LAYOUT_SCHEMA, LAYOUT_SCHEMA_PREFIX, hint)
 
 
 def decode_entry(data: bytes, entry: HistoryEntry, *, branch: str) -> Results:
@@ -361,6 +366,18 @@ def _check_commit(commit: str) -> str:
             f"commit {commit!r} is not a full commit SHA", "pass the 40-hex-digit SHA, e.g. GITHUB_SHA"
         )
     return commit
+
+
+def _check_finite(results: Results) -> None:
+    """Refuse what could not be read back: JSON has no NaN or infinity (msgspec would write null)."""
+    bad = [f"metrics.{k}" for k, v in results.metrics.items() if not math.isfinite(v)]
+    if results.examples is not None:
+        bad += [f"scores of {k}" for k, v in results.examples.scores.items() if np.isinf(v).any()]
+    if bad:
+        raise InputError(
+            f"{results.model}/{results.benchmark}: {bad[0]} is not a finite number; not recorded",
+            "metrics and scores must be finite; leave out a score that could not be computed",
+        )
 
 
 def _check_time(recorded_at: str) -> str:
@@ -429,15 +446,19 @@ def _file(path: str, *, content: str | None = None, sha: str | None = None) -> d
     return item
 
 
-def _is_ref_race(error: GithubException) -> bool:
-    """True when GitHub refused a ref change because another writer moved the branch first."""
-    if error.status == 409:
-        return True
+def _ref_race(error: GithubException) -> str | None:
+    """What GitHub said, when it refused a ref change because another writer moved the branch first.
+
+    422 `Update is not a fast forward` (the branch moved), `Reference already exists` (another run
+    created the branch), `Reference does not exist` (it was deleted meanwhile); 409 is the conflict
+    the API description lists for ref updates.
+    """
     data = error.data if isinstance(error.data, dict) else {}
-    message = str(data.get("message", "")).lower()
-    return error.status == 422 and any(
-        said in message for said in ("not a fast forward", "already exists", "does not exist")
-    )
+    message = str(data.get("message") or error.status)
+    races = ("not a fast forward", "already exists", "does not exist")
+    if error.status == 409 or (error.status == 422 and any(r in message.lower() for r in races)):
+        return message
+    return None
 
 
 class _Git:
@@ -551,14 +572,16 @@ class _Git:
         )
         return str(data["sha"])
 
-    def move_ref(self, branch: str, old: str | None, new: str) -> bool:
-        """Point `branch` at `new` if it still points at `old` (None: create it); False if it moved.
+    def move_ref(self, branch: str, old: str | None, new: str) -> str | None:
+        """Point `branch` at `new` if it still points at `old` (None: create it).
+
+        Returns None when it did, else what GitHub said about the branch having moved.
 
         The update is never forced: GitHub accepts it only when `new` descends from the branch's
         current commit, and `new`'s parent is `old`, so it succeeds only while the branch is at `old`.
         """
 
-        def send() -> bool:
+        def send() -> str | None:
             try:
                 if old is None:
                     self._send("POST", "/git/refs", body={"ref": f"refs/heads/{branch}", "sha": new})
@@ -567,12 +590,14 @@ class _Git:
                     path = f"/git/refs/heads/{urllib.parse.quote(branch, safe='/')}"
                     self._send("PATCH", path, body={"sha": new, "force": False})
             except GithubException as error:
-                if _is_ref_race(error):
-                    return False
-                raise
-            return True
+                said = _ref_race(error)
+                if said is None:
+                    raise
+                return said
+            return None
 
-        return bool(self._write(f"moving branch {branch} of {self._repository}", send))
+        moved: str | None = self._write(f"moving branch {branch} of {self._repository}", send)
+        return moved
 
     def compare_status(self, base: str, head: str) -> str | None:
         """GitHub's `status` of `head` relative to `base`, or None for unknown or unrelated commits."""
@@ -692,12 +717,14 @@ class BaselineStore:
         model, benchmark = results.model, results.benchmark
         _check_commit(commit)
         _check_time(recorded_at)
+        _check_finite(results)
         document, digest = encode_entry(results)
         path = entry_path(model, benchmark, commit, digest)
         line = history_line(
             results, commit=commit, recorded_at=recorded_at, entry=path, sha256=digest, run_url=run_url
         )
         entry_blob: str | None = None
+        refused: str | None = None
         for attempt in range(1, MAX_ATTEMPTS + 1):
             seen = self._read(model, benchmark)
             same = newest_for_commit(seen.entries, commit)
@@ -726,7 +753,8 @@ class BaselineStore:
             if run_url:
                 message += f"\n\nRecorded by {run_url}"
             new = self._git.create_commit(message, tree, [seen.tip] if seen.tip else [])
-            if self._git.move_ref(self.branch, seen.tip, new):
+            refused = self._git.move_ref(self.branch, seen.tip, new)
+            if refused is None:
                 recorded = parse_history(
                     line, branch=self.branch, model=model, benchmark=benchmark, branch_commit=new
                 )[0]
@@ -736,6 +764,7 @@ class BaselineStore:
                 self._sleep(backoff_delay(attempt, self._rng))
         raise GatebotError(
             f"the baselines branch {self.branch} of {self.repository} is too busy: other runs moved it "
-            f"{MAX_ATTEMPTS} times while {model}/{benchmark} was being recorded for {commit[:12]}",
+            f"{MAX_ATTEMPTS} times while {model}/{benchmark} was being recorded for {commit[:12]} "
+            f"(GitHub said: {refused})",
             "rerun the job; nothing was written by this run",
         )
