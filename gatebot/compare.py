@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,17 @@ import numpy.typing as npt
 from gatebot import stats
 from gatebot.config import Config, GateSettings, MetricConfig
 from gatebot.results import Examples, Results
-from gatebot.verdict import Comparability, FlipExample, Flips, Method, Outcome, Row, Status, Verdict
+from gatebot.verdict import (
+    Comparability,
+    FlipExample,
+    Flips,
+    Method,
+    Outcome,
+    Reference,
+    Row,
+    Status,
+    Verdict,
+)
 
 _CONTINUOUS_DROPS_KEPT = 100
 _MAX_SLICE_VALUES = 100
@@ -554,8 +564,8 @@ def missing_baseline(candidate: Results, *, policy: str) -> Verdict:
     """The verdict when no baseline exists for the candidate's model and benchmark."""
     note = (
         f"No baseline is stored for {candidate.model} on {candidate.benchmark}: this looks like the "
-        "first run. "
-        "Record one with `gatebot baseline save`."
+        "first run. Record one with `gatebot baseline save`, or let the Action record it on the next push "
+        "to the default branch."
     )
     outcome = Outcome.PASSED if policy == "pass" else Outcome.NO_BASELINE
     rows = tuple(
@@ -574,3 +584,16 @@ def missing_baseline(candidate: Results, *, policy: str) -> Verdict:
         notes=(note,),
         candidate_provenance=candidate.provenance,
     )
+
+
+def attach_reference(verdict: Verdict, against_reference: Verdict, *, model: str, gates: bool) -> Verdict:
+    """The verdict with a column comparing the candidate to another model's baseline.
+
+    `against_reference` is `compare(reference_baseline, candidate, config)`. It is shown always, and
+    fails the gate only when `gates` (the model's `gate_on_reference`).
+    """
+    reference = Reference(model=model, rows=against_reference.rows, gates=gates)
+    attached = replace(verdict, reference=reference)
+    if gates and attached.reference_regressions and attached.outcome is Outcome.PASSED:
+        attached = replace(attached, outcome=Outcome.FAILED)
+    return attached

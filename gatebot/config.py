@@ -99,6 +99,11 @@ class BenchmarkConfig(_Strict):
     workdir: str | None = Field(
         default=None, description="Directory to run in, relative to the config file's directory."
     )
+    inputs: list[str] = Field(
+        default_factory=list,
+        description="Path globs whose change means the benchmark changed (its script, its dataset): on a "
+        "push to the default branch every model it gates is measured again.",
+    )
 
 
 class ModelConfig(_Strict):
@@ -112,6 +117,9 @@ class ModelConfig(_Strict):
     benchmarks: list[Name] = Field(default_factory=list, description="Benchmarks that gate this model.")
     reference: Name | None = Field(
         default=None, description="Another configured model to show beside this one (e.g. its base model)."
+    )
+    gate_on_reference: bool = Field(
+        default=False, description="Also fail when the candidate regresses against the reference's baseline."
     )
 
 
@@ -141,9 +149,19 @@ class GateSettings(_Strict):
         "runs are `incomparable` and the gate fails with exit code 2.",
     )
     missing_baseline: MissingBaseline = Field(
-        default="fail",
-        description="When no baseline exists: `fail` (exit 2, first run must be recorded), `pass` "
-        "(neutral, with a warning) or `run-base` (run the base commit's benchmark; in the Action).",
+        default="run-base",
+        description="When no baseline exists: `run-base` (in the Action: run the benchmark on the pull "
+        "request's base commit and compare with that; elsewhere like `fail`), `fail` (exit 2) or `pass` "
+        "(neutral, with a warning).",
+    )
+    baselines_branch: str = Field(
+        default="gatebot-baselines",
+        min_length=1,
+        pattern=r"^[A-Za-z0-9._/-]+$",
+        description="The branch where the Action records baselines on pushes to the default branch.",
+    )
+    trend_points: int = Field(
+        default=10, ge=0, le=50, description="Recorded baselines shown in the trend chart (0: no chart)."
     )
 
 

@@ -20,6 +20,7 @@ class Activity(Enum):
     GATE_PULL_REQUEST = "gate-pull-request"
     GATE_REF = "gate-ref"
     COMMAND = "command"
+    RECORD = "record"
     IGNORE = "ignore"
     UNSUPPORTED = "unsupported"
 
@@ -41,12 +42,41 @@ class PullRequest:
 
 
 @dataclass(frozen=True)
+class Push:
+    """A push to the default branch: the new commit and the files its commits touched."""
+
+    sha: str
+    before: str
+    files: tuple[str, ...]
+    complete: bool
+    """False when GitHub's payload may not list every commit (it carries at most 20)."""
+
+
+_PAYLOAD_COMMITS_LIMIT = 20
+
+
+def push_from(payload: Mapping[str, Any]) -> Push:
+    commits = payload.get("commits") or []
+    files: dict[str, None] = {}
+    for commit in commits:
+        for key in ("added", "modified", "removed"):
+            files.update(dict.fromkeys(str(f) for f in commit.get(key) or ()))
+    return Push(
+        sha=str(_get(payload, "after")),
+        before=str(payload.get("before") or ""),
+        files=tuple(files),
+        complete=0 < len(commits) < _PAYLOAD_COMMITS_LIMIT and not payload.get("forced"),
+    )
+
+
+@dataclass(frozen=True)
 class Plan:
     """The activity and what it needs."""
 
     activity: Activity
     reason: str
     pull_request: PullRequest | None = None
+    push: Push | None = None
     sha: str | None = None
     ref: str | None = None
 
@@ -100,10 +130,19 @@ def find_activity(event_name: str, payload: Mapping[str, Any], *, sha: str, ref:
         if not isinstance(issue, Mapping) or not issue.get("pull_request"):
             return Plan(Activity.IGNORE, "a comment on an issue, not on a pull request")
         return Plan(Activity.COMMAND, "a comment on a pull request")
+    if event_name == "push":
+        default = (payload.get("repository") or {}).get("default_branch")
+        pushed = str(payload.get("ref", ""))
+        if payload.get("deleted") or pushed != f"refs/heads/{default}":
+            return Plan(
+                Activity.IGNORE,
+                f"a push to {pushed or 'a ref'}, not to the default branch: nothing to record",
+            )
+        return Plan(Activity.RECORD, "push to the default branch", push=push_from(payload))
     if event_name == "workflow_dispatch":
         return Plan(Activity.GATE_REF, "workflow_dispatch", sha=sha, ref=str(payload.get("ref") or ref))
     return Plan(
         Activity.UNSUPPORTED,
-        f"event {event_name!r} is not one gatebot handles here: run it on pull_request or workflow_dispatch "
-        "(publish fork results with `gatebot publish` on workflow_run)",
+        f"event {event_name!r} is not one gatebot handles here: run it on pull_request, push, issue_comment "
+        "or workflow_dispatch (publish fork results with `gatebot publish` on workflow_run)",
     )

@@ -75,3 +75,21 @@ def affected_models(config: Config, changed_files: Iterable[str], *, prefix: str
     return [
         name for name, model in config.models.items() if any(matches(f, model.artifacts) for f in changed)
     ]
+
+
+def models_to_record(
+    config: Config, changed_files: Iterable[str], *, complete: bool, prefix: str = "", config_path: str = ""
+) -> list[str]:
+    """Models whose baselines a push must record again: their artifacts, their benchmarks' inputs or
+    the config changed. When the list of changed files may be incomplete, every model."""
+    changed = [f.removeprefix(prefix) for f in changed_files if f.startswith(prefix)]
+    if not complete or (config_path and config_path in changed_files):
+        return list(config.models)
+    touched_benchmarks = {
+        name for name, bench in config.benchmarks.items() if any(matches(f, bench.inputs) for f in changed)
+    }
+    return [
+        name
+        for name, model in config.models.items()
+        if any(matches(f, model.artifacts) for f in changed) or touched_benchmarks & set(model.benchmarks)
+    ]

@@ -111,19 +111,70 @@ def _significance_cell(row: Row) -> Markup:
     return pvalue(p)
 
 
+def _reference_cell(row: Row | None) -> Markup:
+    if row is None or row.delta is None:
+        return _trusted("–")
+    icon = {Status.REGRESSED: "🔴", Status.IMPROVED: "🟢"}.get(row.status, "⚪")
+    return _trusted(f"{signed_delta(row.delta, row.fraction_scale)} {icon}")
+
+
 def metrics_table(verdict: Verdict) -> Markup:
-    rows = [
-        (
+    headers = ["Metric", "Baseline", "Candidate", "Δ [95% CI]", "p", "Status"]
+    reference = {r.metric: r for r in verdict.reference.rows} if verdict.reference is not None else None
+    if verdict.reference is not None:
+        headers.append(f"vs {escape_md(verdict.reference.model)}")
+    rows = []
+    for row in verdict.rows:
+        cells: list[object] = [
             row.metric,
             fmt_value(row.baseline, row.fraction_scale),
             fmt_value(row.candidate, row.fraction_scale),
             _delta_cell(row),
             _significance_cell(row),
             _status_cell(row),
+        ]
+        if reference is not None:
+            cells.append(_reference_cell(reference.get(row.metric)))
+        rows.append(cells)
+    return table(headers, rows)
+
+
+_MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 _.:/=+-]")
+
+
+def _mermaid_text(value: str) -> str:
+    """Text inside a mermaid string: no quotes, brackets or anything that could end the block."""
+    return _MERMAID_UNSAFE.sub("_", value)[:60]
+
+
+def trend_charts(verdict: Verdict) -> list[Markup]:
+    """A mermaid `xychart-beta` per gated metric: the recorded baselines, then the candidate."""
+    if len(verdict.trend) < 2:
+        return []
+    charts = []
+    for row in verdict.rows:
+        if not row.gated:
+            continue
+        points = [(p.label, p.metrics[row.metric]) for p in verdict.trend if row.metric in p.metrics]
+        if len(points) < 2:
+            continue
+        scale = 100.0 if row.fraction_scale else 1.0
+        values = [v * scale for _, v in points]
+        low, high = min(values), max(values)
+        pad = (high - low) * 0.2 or abs(high) * 0.05 or 1.0
+        labels = ", ".join(f'"{_mermaid_text(label)}"' for label, _ in points)
+        unit = " (%)" if row.fraction_scale else ""
+        name = _mermaid_text(f"{row.metric}{unit}")
+        charts.append(
+            _trusted(
+                "```mermaid\nxychart-beta\n"
+                f'    title "{name}: recorded baselines, then this pull request"\n'
+                f"    x-axis [{labels}]\n"
+                f'    y-axis "{name}" {low - pad:.4g} --> {high + pad:.4g}\n'
+                f"    line [{', '.join(f'{v:.4g}' for v in values)}]\n```"
+            )
         )
-        for row in verdict.rows
-    ]
-    return table(("Metric", "Baseline", "Candidate", "Δ [95% CI]", "p", "Status"), rows)
+    return charts
 
 
 def slices_table(rows: Sequence[Row]) -> Markup:
@@ -184,6 +235,17 @@ def _headline(report: GateReport) -> tuple[Markup, Markup]:
     """The verdict line and the sentence under it."""
     outcome = report.outcome
     regressions = [r for v in report.verdicts for r in v.regressions]
+    if outcome is Outcome.FAILED and not regressions:
+        versus = [
+            (v.reference.model, r) for v in report.verdicts if v.reference for r in v.reference_regressions
+        ]
+        parts = "; ".join(
+            f"**{escape_md(r.metric)}** {signed_delta(r.delta, r.fraction_scale)} vs {escape_md(model)}"
+            for model, r in versus[:_MAX_TOP_REGRESSIONS]
+        )
+        return _trusted("❌ gatebot: worse than the reference model"), _trusted(
+            f"Regressed against the reference: {parts}."
+        )
     if outcome is Outcome.FAILED:
         head = f"❌ gatebot: {_plural(len(regressions), 'regression')}"
         parts = "; ".join(_regression_phrase(r) for r in regressions[:_MAX_TOP_REGRESSIONS])
@@ -254,6 +316,17 @@ def _footnotes(verdict: Verdict) -> list[Markup]:
                 f"{_magnitude(small.detectable_drop or 0.0, small.fraction_scale)} or more."
             )
         )
+    if verdict.baseline_source:
+        notes.append(_trusted(f"Compared with the baseline of {escape_md(verdict.baseline_source)}."))
+    for row in verdict.reference_regressions:
+        assert verdict.reference is not None
+        notes.append(
+            _trusted(
+                f"Against {escape_md(verdict.reference.model)}'s baseline, "
+                f"{escape_md(row.metric)} regressed {signed_delta(row.delta, row.fraction_scale)}: "
+                "it no longer beats the model it started from."
+            )
+        )
     undeclared = [r.metric for r in verdict.rows if r.direction is None]
     if undeclared:
         names = ", ".join(str(escape_md(n)) for n in undeclared)
@@ -296,6 +369,7 @@ def _environment() -> jinja2.Environment:
         safe_url=safe_url,
     )
     env.globals.update(
+        trend_charts=trend_charts,
         metrics_table=metrics_table,
         slices_table=slices_table,
         flips_table=flips_table,

@@ -257,3 +257,28 @@ def _stamp(results: Results, loaded: LoadedConfig, job: Job, spec: BenchmarkConf
         job.benchmark, job.model, results.metrics, results.examples, results.provenance, results.directions
     )
     return stamped.with_provenance({k: v for k, v in provenance.items() if v is not None})
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=300, check=False)
+
+
+def base_worktree(repository_root: Path, sha: str, destination: Path) -> Path:
+    """A detached checkout of `sha` beside the current one (git worktree), fetching the commit if the
+    checkout is shallow. The caller removes it with `remove_worktree`."""
+    if _git(repository_root, "cat-file", "-e", f"{sha}^{{commit}}").returncode != 0:
+        fetched = _git(repository_root, "fetch", "--no-tags", "--depth=1", "origin", sha)
+        if fetched.returncode != 0:
+            raise BenchmarkError(
+                f"cannot fetch the base commit {sha[:12]} to run its benchmark: "
+                f"{fetched.stderr.strip()[-200:]}",
+                "check out with `fetch-depth: 0`, or record baselines on pushes to the default branch",
+            )
+    added = _git(repository_root, "worktree", "add", "--detach", str(destination), sha)
+    if added.returncode != 0:
+        raise BenchmarkError(f"cannot check out the base commit {sha[:12]}: {added.stderr.strip()[-200:]}")
+    return destination
+
+
+def remove_worktree(repository_root: Path, destination: Path) -> None:
+    _git(repository_root, "worktree", "remove", "--force", str(destination))

@@ -140,6 +140,23 @@ class Method:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """The candidate against another model's baseline (say, the base model it was fine-tuned from)."""
+
+    model: str
+    rows: tuple[Row, ...]
+    gates: bool
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One point of a metric's history: a recorded baseline (short commit) or the candidate."""
+
+    label: str
+    metrics: Mapping[str, float]
+
+
+@dataclass(frozen=True)
 class Verdict:
     """The comparison of one model on one benchmark."""
 
@@ -154,6 +171,10 @@ class Verdict:
     notes: tuple[str, ...] = ()
     baseline_provenance: Mapping[str, Any] = field(default_factory=dict)
     candidate_provenance: Mapping[str, Any] = field(default_factory=dict)
+    baseline_source: str | None = None
+    """Where the baseline came from, for the reader: "commit abc1234 (2026-11-01T00:00:00Z)"."""
+    reference: Reference | None = None
+    trend: tuple[TrendPoint, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -162,6 +183,12 @@ class Verdict:
     @property
     def regressions(self) -> tuple[Row, ...]:
         return tuple(r for r in (*self.rows, *self.slice_rows) if r.gated and r.status is Status.REGRESSED)
+
+    @property
+    def reference_regressions(self) -> tuple[Row, ...]:
+        if self.reference is None or not self.reference.gates:
+            return ()
+        return tuple(r for r in self.reference.rows if r.gated and r.status is Status.REGRESSED)
 
 
 @dataclass(frozen=True)
@@ -279,6 +306,15 @@ def _verdict_document(v: Verdict) -> dict[str, Any]:
         ],
         "baseline_provenance": dict(v.baseline_provenance),
         "candidate_provenance": dict(v.candidate_provenance),
+        "baseline_source": v.baseline_source,
+        "reference": None
+        if v.reference is None
+        else {
+            "model": v.reference.model,
+            "gates": v.reference.gates,
+            "metrics": [_row_document(r, v) for r in v.reference.rows],
+        },
+        "trend": [{"label": p.label, "metrics": dict(p.metrics)} for p in v.trend],
     }
 
 
@@ -395,6 +431,17 @@ class _MethodDoc(_Doc):
     gated_tests: int
 
 
+class _ReferenceDoc(_Doc):
+    model: str
+    gates: bool
+    metrics: list[_RowDoc]
+
+
+class _TrendDoc(_Doc):
+    label: str
+    metrics: dict[str, float]
+
+
 class _RunDoc(_Doc):
     model: str
     benchmark: str
@@ -405,6 +452,9 @@ class _RunDoc(_Doc):
     flips: list[_FlipsDoc] = []
     baseline_provenance: dict[str, Any] = {}
     candidate_provenance: dict[str, Any] = {}
+    baseline_source: str | None = None
+    reference: _ReferenceDoc | None = None
+    trend: list[_TrendDoc] = []
 
 
 class _ReportDoc(_Doc):
@@ -475,6 +525,13 @@ def report_from_document(document: Any, *, where: str) -> GateReport:
                 notes=tuple(run.notes),
                 baseline_provenance=run.baseline_provenance,
                 candidate_provenance=run.candidate_provenance,
+                baseline_source=run.baseline_source,
+                reference=None
+                if run.reference is None
+                else Reference(
+                    run.reference.model, tuple(r.row() for r in run.reference.metrics), run.reference.gates
+                ),
+                trend=tuple(TrendPoint(t.label, dict(t.metrics)) for t in run.trend),
             )
         )
     return GateReport(tuple(verdicts))

@@ -189,9 +189,9 @@ def test_huge_report__comment_cut_under_the_limit(action: ActionHarness) -> None
 
 
 def test_unsupported_event__clear_message_exit_2(action: ActionHarness) -> None:
-    run = action.gate("push", payloads.load("push"))
+    run = action.gate("check_run", payloads.load("check_run.rerequested"))
     assert run.code == 2
-    assert "::error title=gatebot::event 'push' is not one gatebot handles" in run.stdout
+    assert "::error title=gatebot::event 'check_run' is not one gatebot handles" in run.stdout
 
 
 def test_labeled__ignored_exit_0(action: ActionHarness) -> None:

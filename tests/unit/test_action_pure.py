@@ -15,7 +15,7 @@ from gatebot.compare import compare
 from gatebot.config import parse_config
 from gatebot.errors import InputError
 from gatebot.events import Activity, find_activity
-from gatebot.plan import affected_models, matches
+from gatebot.plan import affected_models, matches, models_to_record
 from gatebot.report import RenderOptions, fit_markdown, render_markdown
 from gatebot.verdict import GateReport, report_document, report_from_document
 from gatebot.workflow import Workflow, escape_data, escape_property
@@ -48,10 +48,39 @@ def test_pull_request_target__refused_with_the_safe_alternative() -> None:
     assert "workflow_run" in plan.reason
 
 
-def test_push__unsupported_with_message() -> None:
+def test_push_deleting_a_tag__ignored() -> None:
     plan = find_activity("push", _event("push.json"), sha="x", ref="y")
+    assert plan.activity is Activity.IGNORE
+
+
+def test_push_to_default_branch__record_with_changed_files() -> None:
+    plan = find_activity("push", _event("push.with-new-branch.json"), sha="x", ref="y")
+    assert plan.activity is Activity.RECORD
+    assert plan.push is not None and plan.push.complete
+    assert plan.push.sha == _event("push.with-new-branch.json")["after"]
+
+
+def test_check_run_event__unsupported_with_message() -> None:
+    plan = find_activity("check_run", _event("check_run.rerequested.json"), sha="x", ref="y")
     assert plan.activity is Activity.UNSUPPORTED
-    assert "'push'" in plan.reason
+    assert "'check_run'" in plan.reason
+
+
+def test_models_to_record__artifacts_inputs_config() -> None:
+    config = parse_config(
+        {
+            "models": {
+                "a": {"artifacts": ["a/*"], "benchmarks": ["b1"]},
+                "c": {"artifacts": ["c/*"], "benchmarks": ["b2"]},
+            },
+            "benchmarks": {"b1": {"run": "x"}, "b2": {"run": "x", "inputs": ["data/**"]}},
+        },
+        where="t",
+    )
+    assert models_to_record(config, ["a/w.bin"], complete=True) == ["a"]
+    assert models_to_record(config, ["data/set/x.jsonl"], complete=True) == ["c"]
+    assert models_to_record(config, [".gatebot.yml"], complete=True, config_path=".gatebot.yml") == ["a", "c"]
+    assert models_to_record(config, ["README.md"], complete=False) == ["a", "c"]
 
 
 @pytest.mark.parametrize(
