@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -34,21 +35,23 @@ from gatebot.commands import (
     report_part,
     respond,
 )
-from gatebot.compare import compare, missing_baseline
 from gatebot.config import LoadedConfig, load_config
 from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, GatebotError, InputError
-from gatebot.events import Activity, PullRequest, find_activity
+from gatebot.events import Activity, PullRequest, Push, find_activity
+from gatebot.gating import BaselineSource, FileSource, Found, RunBase, gate
 from gatebot.github.artifacts import download_artifact
+from gatebot.github.baseline_store import BaselineStore, github_is_ancestor
 from gatebot.github.checks import CHECK_TEXT_LIMIT, CheckPayload, Conclusion, Published, publish_check
 from gatebot.github.client import call, connect
 from gatebot.github.comments import ACTIONS_BOT, COMMENT_LIMIT, find_sticky, marker, post_sticky
 from gatebot.github.interactions import WRITE_PERMISSIONS, head_sha, permission_of, react, reply, rerun
 from gatebot.github.pulls import changed_files
-from gatebot.plan import Job, affected_models, matches, select_jobs
+from gatebot.markdown import escape_md
+from gatebot.plan import Job, affected_models, matches, models_to_record, select_jobs
 from gatebot.report import RenderOptions, check_title, fit_markdown, render_markdown, render_overrides
 from gatebot.results import atomic_write
-from gatebot.runner import run_benchmark
-from gatebot.verdict import GateReport, Outcome, Verdict, report_document, report_from_document
+from gatebot.runner import base_worktree, remove_worktree, run_benchmark
+from gatebot.verdict import GateReport, Outcome, TrendPoint, report_document, report_from_document
 from gatebot.workflow import Workflow
 
 
@@ -172,18 +175,70 @@ class Context:
         return None if self.inputs.token is None else connect(self.runner.api_url, self.inputs.token)
 
 
-def _gate(loaded: LoadedConfig, jobs: list[Job], out_dir: Path, ctx: Context) -> GateReport:
-    store = LocalStore(loaded.root / DEFAULT_DIR)
-    verdicts: list[Verdict] = []
-    for job in jobs:
-        with ctx.workflow.group(f"gatebot: {job.benchmark} for {job.model}"):
-            candidate, _ = run_benchmark(loaded, job, out_dir, log=ctx.log)
-        baseline = store.load(job.model, job.benchmark)
-        if baseline is None:
-            verdicts.append(missing_baseline(candidate, policy=loaded.config.gate.missing_baseline))
-        else:
-            verdicts.append(compare(baseline, candidate, loaded.config))
-    return GateReport(tuple(verdicts))
+class BranchSource:
+    """Baselines recorded on the baselines branch: the newest record on the base commit or one of its
+    ancestors. Falls back to the files committed under `.gatebot/baselines` in the checkout."""
+
+    def __init__(self, gh: Github, repository: str, base_sha: str, branch: str, files: FileSource) -> None:
+        self.store = BaselineStore(gh, repository, branch=branch)
+        self.base_sha = base_sha
+        self.is_ancestor = github_is_ancestor(gh, repository)
+        self.files = files
+
+    def find(self, model: str, benchmark: str) -> Found | None:
+        entry = self.store.find_baseline(
+            model, benchmark, base_sha=self.base_sha, is_ancestor=self.is_ancestor
+        )
+        if entry is None:
+            return self.files.find(model, benchmark)
+        source = f"commit {entry.commit[:7]}, recorded {entry.recorded_at} on the {self.store.branch} branch"
+        return Found(self.store.load(entry), source)
+
+    def trend(self, model: str, benchmark: str, points: int) -> list[TrendPoint]:
+        """The newest records on the base commit's line of history (not other branches'), oldest first."""
+        chosen: list[TrendPoint] = []
+        seen: set[str] = set()
+        for entry in reversed(self.store.history(model, benchmark)):
+            if len(chosen) == points:
+                break
+            if entry.commit in seen:
+                continue
+            if entry.commit == self.base_sha or self.is_ancestor(entry.commit, self.base_sha):
+                seen.add(entry.commit)
+                chosen.append(TrendPoint(entry.commit[:7], dict(entry.metrics)))
+        return chosen[::-1]
+
+
+def _sources(ctx: Context, gh: Github | None, loaded: LoadedConfig, base_sha: str | None) -> BaselineSource:
+    files = FileSource(LocalStore(loaded.root / DEFAULT_DIR), label=DEFAULT_DIR.as_posix())
+    if gh is None or not base_sha:
+        return files
+    return BranchSource(gh, ctx.runner.repository, base_sha, loaded.config.gate.baselines_branch, files)
+
+
+def _run_base(ctx: Context, loaded: LoadedConfig, base_sha: str, out_dir: Path) -> RunBase:
+    """Benchmark a job on the pull request's base commit, in a worktree of its own."""
+
+    def run(job: Job) -> Found | None:
+        destination = Path(tempfile.mkdtemp(prefix="gatebot-base-")) / "base"
+        worktree = base_worktree(ctx.runner.workspace, base_sha, destination)
+        try:
+            relative = loaded.root.resolve().relative_to(ctx.runner.workspace.resolve())
+            config_path = worktree / relative / (loaded.path.name if loaded.path else ".gatebot.yml")
+            base_loaded = load_config(config_path, required=True)
+            if (
+                job.model not in base_loaded.config.models
+                or job.benchmark not in base_loaded.config.benchmarks
+            ):
+                return None
+            results, _ = run_benchmark(base_loaded, job, out_dir / "base", log=ctx.log)
+        finally:
+            remove_worktree(ctx.runner.workspace, worktree)
+        return Found(
+            results, f"the base commit {base_sha[:7]}, benchmarked in this run (no baseline was recorded)"
+        )
+
+    return run
 
 
 def _report_files(report: GateReport, markdown: str, out_dir: Path) -> tuple[Path, Path]:
@@ -313,6 +368,9 @@ def run_action(environ: Mapping[str, str], *, log: IO[str] | None = None) -> int
     loaded = load_config(Path(inputs.config), required=True)
     out_dir = Path(inputs.out_dir)
     gh = ctx.github()
+    if plan.activity is Activity.RECORD:
+        assert plan.push is not None
+        return _record(ctx, gh, loaded, plan.push, out_dir)
     pr = plan.pull_request
     if pr is not None:
         if gh is None:
@@ -336,7 +394,16 @@ def run_action(environ: Mapping[str, str], *, log: IO[str] | None = None) -> int
     else:
         jobs = select_jobs(loaded.config)
         sha = plan.sha or runner.sha
-    report = _gate(loaded, jobs, out_dir, ctx)
+    base_sha = pr.base_sha if pr is not None else None
+    report = gate(
+        loaded,
+        jobs,
+        out_dir,
+        source=_sources(ctx, gh, loaded, base_sha or sha),
+        log=log,
+        group=wf.group,
+        run_base=_run_base(ctx, loaded, base_sha, out_dir) if base_sha else None,
+    )
     options = RenderOptions(
         run_url=runner.run_url,
         full_report_hint="The full report is in the job summary of the workflow run.",
@@ -372,6 +439,39 @@ def run_action(environ: Mapping[str, str], *, log: IO[str] | None = None) -> int
     else:
         _publish(ctx, gh, report, options, sha=sha, pr=pr.number if pr else None, run_id=runner.run_id)
     return exit_code(report, fail_on_regression=inputs.fail_on_regression)
+
+
+def _record(ctx: Context, gh: Github | None, loaded: LoadedConfig, push: Push, out_dir: Path) -> int:
+    """A push to the default branch: measure the models it changed and record them as baselines."""
+    if gh is None:
+        raise GatebotError("input token is empty", "recording baselines needs a token with `contents: write`")
+    prefix = _config_prefix(loaded, ctx.runner.workspace)
+    config_path = prefix + (loaded.path.name if loaded.path else ".gatebot.yml")
+    models = models_to_record(
+        loaded.config, push.files, complete=push.complete, prefix=prefix, config_path=config_path
+    )
+    jobs = select_jobs(loaded.config, models=models) if models else []
+    if not jobs:
+        ctx.workflow.notice("this push changes no model, benchmark input or config: no baseline to record")
+        ctx.workflow.set_output("passed", "true")
+        return EXIT_PASSED
+    store = BaselineStore(gh, ctx.runner.repository, branch=loaded.config.gate.baselines_branch)
+    lines = ["### 📌 gatebot: baselines recorded", "", f"Commit {push.sha[:7]}:", ""]
+    for job in jobs:
+        with ctx.workflow.group(f"gatebot: {job.benchmark} for {job.model}"):
+            results, _ = run_benchmark(loaded, job, out_dir, log=ctx.log)
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        outcome = store.record(results, commit=push.sha, recorded_at=now, run_url=ctx.runner.run_url)
+        done = "recorded" if outcome.appended else "already recorded"
+        print(
+            f"gatebot: {job.model}/{job.benchmark} {done} on {store.branch} ({outcome.attempts} attempt(s))",
+            file=ctx.log,
+        )
+        metrics = ", ".join(f"{escape_md(k)} {v:.4g}" for k, v in results.metrics.items())
+        lines.append(f"- {escape_md(job.model)} on {escape_md(job.benchmark)}: {done} ({metrics})")
+    ctx.workflow.add_summary("\n".join(lines) + "\n", fallback="gatebot recorded baselines.")
+    ctx.workflow.set_output("passed", "true")
+    return EXIT_PASSED
 
 
 def _handle_comment(ctx: Context, payload: Mapping[str, Any]) -> int:

@@ -15,16 +15,17 @@ from pydantic import ValidationError
 from gatebot import __version__
 from gatebot.action import report_failure, run_action, run_publish
 from gatebot.baselines import DEFAULT_DIR, LocalStore
-from gatebot.compare import compare, missing_baseline
+from gatebot.compare import compare
 from gatebot.config import DEFAULT_CONFIG_FILE, LoadedConfig, json_schema, load_config
 from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, GatebotError, InputError
+from gatebot.gating import FileSource, gate
 from gatebot.importers import FORMATS, ImportOptions, import_results
 from gatebot.plan import select_jobs
 from gatebot.report import RenderOptions, render_markdown
 from gatebot.results import Results, atomic_write, load_results, write_results
 from gatebot.runner import run_benchmark
 from gatebot.settings import Settings
-from gatebot.verdict import GateReport, Outcome, Verdict, report_document
+from gatebot.verdict import GateReport, Outcome, report_document
 from gatebot.workflow import Workflow
 
 EXIT_BUG = 3
@@ -102,17 +103,8 @@ def cmd_gate(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
             "nothing to gate: the config names no model with a benchmark", "add models: to the config"
         )
     store = _store(args, settings, loaded)
-    out_dir = _out_dir(args, settings)
-    verdicts: list[Verdict] = []
-    for job in jobs:
-        print(f"gatebot: running {job.benchmark} for {job.model}", file=sys.stderr)
-        candidate, _ = run_benchmark(loaded, job, out_dir, log=sys.stderr)
-        baseline = store.load(job.model, job.benchmark)
-        if baseline is None:
-            verdicts.append(missing_baseline(candidate, policy=loaded.config.gate.missing_baseline))
-        else:
-            verdicts.append(compare(baseline, candidate, loaded.config))
-    report = GateReport(tuple(verdicts))
+    source = FileSource(store, label=str(store.root))
+    report = gate(loaded, jobs, _out_dir(args, settings), source=source, log=sys.stderr)
     _write_outputs(report, args, out)
     return exit_code(report)
 

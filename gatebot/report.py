@@ -139,7 +139,7 @@ def metrics_table(verdict: Verdict) -> Markup:
     return table(headers, rows)
 
 
-_MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 _.:/=+-]")
+_MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 _.:/=+()%-]")
 
 
 def _mermaid_text(value: str) -> str:

@@ -1,0 +1,153 @@
+"""Baselines on the branch, end to end through `gatebot action`: record on push, pick the right one on a
+pull request, benchmark the base commit when there is none, and fail loudly on corrupt data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from gatebot.commands import report_part
+from gatebot.github.baseline_store import BaselineStore
+from gatebot.results import load_results
+from tests.fakegithub import events as payloads
+from tests.github.harness import DEMO, REPO, ActionHarness, checks, opened
+
+BRANCH = "gatebot-baselines"
+
+
+SEED_TOKEN = "ghs_seedbaselines000000000000000000000"
+
+
+def _store(action: ActionHarness) -> BaselineStore:
+    """The store as an earlier push's job wrote it (a token that may write contents)."""
+    action.fake.add_token(SEED_TOKEN, {"contents": "write"})
+    return BaselineStore(action.fake.client(SEED_TOKEN), REPO, branch=BRANCH, sleep=lambda _s: None)
+
+
+def _push(sha: str, files: list[str]) -> dict:
+    """The real push example, made a push of one commit to master touching `files`."""
+    event = payloads.load("push.with-new-branch")
+    event["after"] = sha
+    event["head_commit"]["id"] = sha
+    event["commits"][0].update(id=sha, added=[], removed=[], modified=files)
+    return event
+
+
+def _demo_baseline():  # type: ignore[no-untyped-def]
+    return load_results(DEMO / ".gatebot" / "baselines" / "ticket-router" / "tickets.json")
+
+
+def test_push_to_default_branch__records_a_baseline_for_that_commit(action: ActionHarness) -> None:
+    action.fake.add_token("ghs_push", {"contents": "write", "checks": "write", "pull-requests": "write"})
+    sha = action.repo.commit({"models/ticket-router.npz": b"weights"})
+    run = action.run("push", _push(sha, ["models/ticket-router.npz"]), "action", token="ghs_push")
+    assert run.code == 0, run.stdout + run.stderr
+    (entry,) = _store(action).history("ticket-router", "tickets")
+    assert entry.commit == sha
+    assert entry.metrics["accuracy"] > 0.8
+    assert "baselines recorded" in run.summary
+
+
+def test_push_touching_no_model__records_nothing(action: ActionHarness) -> None:
+    sha = action.repo.commit({"README.md": "docs"})
+    run = action.run("push", _push(sha, ["README.md"]), "action")
+    assert run.code == 0
+    assert _store(action).history("ticket-router", "tickets") == []
+
+
+def test_pull_request__uses_the_newest_baseline_on_an_ancestor_of_its_base(action: ActionHarness) -> None:
+    c1 = action.repo.commit({"a": "1"}, branch="master")
+    c2 = action.repo.commit({"a": "2"}, branch="master")
+    side = action.repo.commit({"b": "1"}, branch="experiment", parents=[c1])
+    store = _store(action)
+    baseline = _demo_baseline()
+    store.record(baseline, commit=c1, recorded_at="2026-11-01T00:00:00Z")
+    store.record(baseline, commit=side, recorded_at="2026-11-02T00:00:00Z")
+    event = opened()
+    event["pull_request"]["base"]["sha"] = c2
+    action.pull_request(event, ["models/ticket-router.npz"])
+    # The committed file would give the same numbers: remove it, so only the branch can answer.
+    shutil.rmtree(action.workspace / ".gatebot")
+    run = action.gate("pull_request", event)
+    assert run.code == 1, run.stdout + run.stderr
+    body = report_part(action.repo.comments_on(2)[0].body) or ""
+    assert f"commit {c1[:7]}, recorded 2026-11-01T00:00:00Z on the {BRANCH} branch" in body
+    assert side[:7] not in body
+
+
+def test_trend__recorded_baselines_drawn_in_the_comment(action: ActionHarness) -> None:
+    store = _store(action)
+    baseline = _demo_baseline()
+    event = opened()
+    commits = [action.repo.commit({"a": str(i)}, branch="master") for i in range(3)]
+    for i, sha in enumerate(commits):
+        store.record(baseline, commit=sha, recorded_at=f"2026-11-0{i + 1}T00:00:00Z")
+    event["pull_request"]["base"]["sha"] = commits[-1]
+    action.pull_request(event, ["models/ticket-router.npz"])
+    assert action.gate("pull_request", event).code == 1
+    body = action.repo.comments_on(2)[0].body
+    assert "```mermaid\nxychart-beta" in body
+    assert all(f'"{sha[:7]}"' in body for sha in commits)
+    assert '"this run"' in body
+
+
+def test_corrupt_history_on_the_branch__one_line_error_and_failing_check(action: ActionHarness) -> None:
+    store = _store(action)
+    sha = action.repo.commit({"a": "1"}, branch="master")
+    store.record(_demo_baseline(), commit=sha, recorded_at="2026-11-01T00:00:00Z")
+    action.repo.commit({"baselines/ticket-router/tickets/history.jsonl": "{not json\n"}, branch=BRANCH)
+    event = opened()
+    event["pull_request"]["base"]["sha"] = sha
+    action.pull_request(event, ["models/ticket-router.npz"])
+    run = action.gate("pull_request", event)
+    assert run.code == 2
+    errors = [line for line in run.stdout.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1 and "baselines/ticket-router/tickets/history.jsonl" in errors[0]
+    assert [(c.conclusion, c.title) for c in checks(action.repo)] == [("failure", "gatebot could not run")]
+
+
+def _git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+def test_no_baseline_anywhere__benchmarks_the_base_commit_and_says_so(action: ActionHarness) -> None:
+    workspace = action.workspace
+    shutil.rmtree(workspace / ".gatebot")
+    fine_tuned = (workspace / "models" / "ticket-router.npz").read_bytes()
+    shutil.copy(workspace / "models" / "base.npz", workspace / "models" / "ticket-router.npz")
+    _git(workspace, "init", "-q", "-b", "master")
+    _git(workspace, "add", "-A")
+    _git(workspace, "commit", "-qm", "base model")
+    base = _git(workspace, "rev-parse", "HEAD")
+    (workspace / "models" / "ticket-router.npz").write_bytes(fine_tuned)
+    _git(workspace, "commit", "-qam", "fine-tune")
+    event = opened()
+    event["pull_request"]["base"]["sha"] = base
+    action.pull_request(event, ["models/ticket-router.npz"])
+    run = action.gate("pull_request", event)
+    assert run.code == 1, run.stdout + run.stderr
+    body = action.repo.comments_on(2)[0].body
+    assert f"the base commit {base[:7]}, benchmarked in this run (no baseline was recorded)" in body
+    assert "**accuracy** on language=es" in body
+    assert _git(workspace, "worktree", "list").count("\n") == 0  # the base worktree is gone
+
+
+def test_no_baseline_and_policy_fail__exit_2_no_baseline(action: ActionHarness) -> None:
+    shutil.rmtree(action.workspace / ".gatebot")
+    config = action.workspace / ".gatebot.yml"
+    config.write_text(config.read_text().replace("gate:\n", "gate:\n  missing_baseline: fail\n"))
+    event = opened()
+    action.pull_request(event, ["models/ticket-router.npz"])
+    run = action.gate("pull_request", event)
+    assert run.code == 2
+    assert "no baseline" in json.dumps(json.loads(Path(run.outputs["verdict"]).read_text()))
+    assert [c.conclusion for c in checks(action.repo)] == ["failure"]
