@@ -37,7 +37,7 @@ from gatebot.commands import (
 )
 from gatebot.config import LoadedConfig, load_config
 from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, GatebotError, InputError
-from gatebot.events import Activity, PullRequest, Push, find_activity
+from gatebot.events import Activity, Plan, PullRequest, Push, find_activity
 from gatebot.gating import BaselineSource, FileSource, Found, RunBase, gate
 from gatebot.github.artifacts import download_artifact
 from gatebot.github.baseline_store import BaselineStore, github_is_ancestor
@@ -349,14 +349,21 @@ def _neutral(ctx: Context, gh: Github | None, pr: PullRequest, reason: str) -> N
     publish_check(gh, ctx.runner.repository, payload)
 
 
-def run_action(environ: Mapping[str, str], *, log: IO[str] | None = None) -> int:
-    """`gatebot action`: gate the pull request or ref the event names, and publish the verdict."""
+def run_action(environ: Mapping[str, str], *, log: IO[str] | None = None, record: bool = False) -> int:
+    """`gatebot action`: gate the pull request or ref the event names, and publish the verdict.
+
+    With `record` (`mode: record`, for bootstrapping from workflow_dispatch), measure every model at the
+    workflow's commit and record the results as its baselines, whatever the event.
+    """
     log = log or sys.stderr
     wf = Workflow.from_environ(environ)
     inputs = _inputs(environ)
     runner = Runner.from_environ(environ)
     ctx = Context(inputs, runner, wf, log)
-    plan = find_activity(runner.event_name, runner.event(), sha=runner.sha, ref=runner.ref)
+    if record:
+        plan = Plan(Activity.RECORD, "recording by hand", push=Push(runner.sha, "", (), complete=False))
+    else:
+        plan = find_activity(runner.event_name, runner.event(), sha=runner.sha, ref=runner.ref)
     if plan.activity is Activity.IGNORE:
         wf.notice(plan.reason)
         wf.set_output("passed", "true")

@@ -7,10 +7,11 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from gatebot import __version__
 from gatebot.action import report_failure, run_action, run_publish
@@ -19,11 +20,13 @@ from gatebot.compare import compare
 from gatebot.config import DEFAULT_CONFIG_FILE, LoadedConfig, json_schema, load_config
 from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, GatebotError, InputError
 from gatebot.gating import FileSource, gate
+from gatebot.github.baseline_store import BaselineStore
+from gatebot.github.client import connect
 from gatebot.importers import FORMATS, ImportOptions, import_results
 from gatebot.plan import select_jobs
 from gatebot.report import RenderOptions, render_markdown
 from gatebot.results import Results, atomic_write, load_results, write_results
-from gatebot.runner import run_benchmark
+from gatebot.runner import git_commit, run_benchmark
 from gatebot.settings import Settings
 from gatebot.verdict import GateReport, Outcome, report_document
 from gatebot.workflow import Workflow
@@ -112,8 +115,33 @@ def cmd_gate(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
 def cmd_baseline_save(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
     loaded = _config(args, settings)
     results = load_results(Path(args.results))
-    path = _store(args, settings, loaded).save(results)
-    out.write(f"saved the baseline of {results.model} on {results.benchmark} to {path}\n")
+    if not args.to_branch:
+        path = _store(args, settings, loaded).save(results)
+        out.write(f"saved the baseline of {results.model} on {results.benchmark} to {path}\n")
+        return EXIT_PASSED
+    repository = os.environ.get("GITHUB_REPOSITORY")
+    token = settings.token or (
+        SecretStr(os.environ["GITHUB_TOKEN"]) if os.environ.get("GITHUB_TOKEN") else None
+    )
+    if not repository or token is None:
+        raise GatebotError(
+            "--to-branch needs GITHUB_REPOSITORY (owner/name) and a token in GATEBOT_TOKEN or GITHUB_TOKEN",
+            "export them, or save to files with --baselines",
+        )
+    commit = args.commit or git_commit(loaded.root)
+    if not commit:
+        raise GatebotError("--to-branch needs the commit the results belong to", "pass --commit SHA")
+    store = BaselineStore(
+        connect(os.environ.get("GITHUB_API_URL"), token),
+        repository,
+        branch=loaded.config.gate.baselines_branch,
+    )
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    outcome = store.record(results, commit=commit, recorded_at=now)
+    done = "recorded" if outcome.appended else "was already recorded"
+    out.write(
+        f"{results.model} on {results.benchmark} {done} for {commit[:12]} on {store.branch} of {repository}\n"
+    )
     return EXIT_PASSED
 
 
@@ -178,10 +206,10 @@ def cmd_import(args: argparse.Namespace, settings: Settings, out: IO[str]) -> in
 
 
 def cmd_action(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
-    del args, settings, out
+    del settings, out
     environ = dict(os.environ)
     try:
-        return run_action(environ)
+        return run_action(environ, record=args.record)
     except GatebotError as error:
         Workflow.from_environ(environ).error(error.one_line())
         report_failure(environ, error.one_line())
@@ -252,6 +280,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument(
         "--baselines", metavar="DIR", help="baseline store (default: .gatebot/baselines by the config)"
     )
+    q.add_argument(
+        "--to-branch",
+        action="store_true",
+        help="record on the repository's baselines branch through the GitHub API instead "
+        "(GITHUB_REPOSITORY, GATEBOT_TOKEN or GITHUB_TOKEN, optional GITHUB_API_URL)",
+    )
+    q.add_argument(
+        "--commit", metavar="SHA", help="with --to-branch: the commit measured (default: git HEAD)"
+    )
     q.set_defaults(func=cmd_baseline_save)
 
     p = sub.add_parser("import", help="turn a harness's output into gatebot results")
@@ -270,6 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("action", help="the GitHub Action's entry: gate the event's pull request or ref")
+    p.add_argument(
+        "--record", action="store_true", help="record every model's results at GITHUB_SHA as baselines"
+    )
     p.set_defaults(func=cmd_action)
 
     p = sub.add_parser("publish", help="post a fork's report bundle (from a workflow_run job)")

@@ -4,8 +4,10 @@ pull request, benchmark the base commit when there is none, and fail loudly on c
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from gatebot.commands import report_part
@@ -151,3 +153,48 @@ def test_no_baseline_and_policy_fail__exit_2_no_baseline(action: ActionHarness) 
     assert run.code == 2
     assert "no baseline" in json.dumps(json.loads(Path(run.outputs["verdict"]).read_text()))
     assert [c.conclusion for c in checks(action.repo)] == ["failure"]
+
+
+def test_mode_record__every_model_recorded_at_the_workflow_commit(action: ActionHarness) -> None:
+    action.fake.add_token("ghs_record", {"contents": "write"})
+    event = payloads.load("workflow_dispatch")
+    run = action.run("workflow_dispatch", event, "action", "--record", token="ghs_record")
+    assert run.code == 0, run.stdout + run.stderr
+    (entry,) = _store(action).history("ticket-router", "tickets")
+    assert entry.commit == "0" * 40  # GITHUB_SHA of the harness's job
+
+
+def test_cli_baseline_save_to_branch__recorded_by_hand(action: ActionHarness, tmp_path: Path) -> None:
+    action.fake.add_token("ghs_byhand", {"contents": "write"})
+    sha = action.repo.commit({"a": "1"}, branch="master")
+    baseline = DEMO / ".gatebot" / "baselines" / "ticket-router" / "tickets.json"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GATEBOT_"))},
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_API_URL": action.fake.url,
+        "GATEBOT_TOKEN": "ghs_byhand",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gatebot",
+            "baseline",
+            "save",
+            str(baseline),
+            "--to-branch",
+            "--commit",
+            sha,
+            "--config",
+            str(action.workspace / ".gatebot.yml"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"recorded for {sha[:12]} on {BRANCH}" in done.stdout
+    assert [e.commit for e in _store(action).history("ticket-router", "tickets")] == [sha]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import cmarkgfm
 import numpy as np
@@ -11,7 +12,7 @@ from cmarkgfm.cmark import Options
 from gatebot.compare import compare
 from gatebot.config import parse_config
 from gatebot.report import RenderOptions, escape_md, render_markdown, signed_delta
-from gatebot.verdict import GateReport
+from gatebot.verdict import GateReport, Outcome
 from tests.factories import flipped, make_results
 
 HOSTILE = "| <img src=x onerror=alert(1)> @everyone **bold** [link](http://evil) `code` $x$"
@@ -80,3 +81,23 @@ def test_signed_delta__fraction_in_points_raw_in_units() -> None:
     assert signed_delta(-0.0213, True) == "-2.1 pts"
     assert signed_delta(0.5, False) == "+0.5"
     assert signed_delta(None, True) == "–"
+
+
+def test_reference_model__column_and_gate_when_configured() -> None:
+    from gatebot.compare import attach_reference
+
+    rng = np.random.default_rng(3)
+    base_model = (rng.random(500) < 0.85).astype(float)
+    previous = base_model.copy()
+    candidate = flipped(base_model, worse=60, better=10, rng=rng)
+    config = parse_config({"metrics": {"acc": {"direction": "higher"}}}, where="test")
+    verdict = compare(make_results({"acc": previous}), make_results({"acc": candidate}), config)
+    against = compare(
+        make_results({"acc": base_model}, model="base"), make_results({"acc": candidate}), config
+    )
+    shown = attach_reference(verdict, against, model="base", gates=False)
+    gating = attach_reference(replace(verdict, outcome=Outcome.PASSED), against, model="base", gates=True)
+    markdown = render_markdown(GateReport((shown,)))
+    assert "| vs base" in markdown.splitlines()[4]
+    assert gating.outcome is Outcome.FAILED
+    assert "no longer beats the model it started from" in render_markdown(GateReport((gating,)))
