@@ -106,7 +106,7 @@ def cmd_gate(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
             "nothing to gate: the config names no model with a benchmark", "add models: to the config"
         )
     store = _store(args, settings, loaded)
-    source = FileSource(store, label=str(store.root))
+    source = FileSource(store, label=os.path.relpath(store.root))
     report = gate(loaded, jobs, _out_dir(args, settings), source=source, log=sys.stderr)
     _write_outputs(report, args, out)
     return exit_code(report)

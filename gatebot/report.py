@@ -119,7 +119,7 @@ def _reference_cell(row: Row | None) -> Markup:
 
 
 def metrics_table(verdict: Verdict) -> Markup:
-    headers = ["Metric", "Baseline", "Candidate", "Δ [95% CI]", "p", "Status"]
+    headers = ["Metric", "Baseline", "Candidate", _delta_header(verdict), "p (adj.)", "Status"]
     reference = {r.metric: r for r in verdict.reference.rows} if verdict.reference is not None else None
     if verdict.reference is not None:
         headers.append(f"vs {escape_md(verdict.reference.model)}")
@@ -177,7 +177,12 @@ def trend_charts(verdict: Verdict) -> list[Markup]:
     return charts
 
 
-def slices_table(rows: Sequence[Row]) -> Markup:
+def _delta_header(verdict: Verdict) -> str:
+    confidence = verdict.method.confidence if verdict.method is not None else 0.95
+    return f"Δ [{confidence:.0%} CI]"
+
+
+def slices_table(rows: Sequence[Row], verdict: Verdict) -> Markup:
     body = [
         (
             row.slice_label or "",
@@ -191,7 +196,8 @@ def slices_table(rows: Sequence[Row]) -> Markup:
         )
         for row in rows
     ]
-    return table(("Slice", "Metric", "n", "Baseline", "Candidate", "Δ [95% CI]", "p", "Status"), body)
+    headers = ("Slice", "Metric", "n", "Baseline", "Candidate", _delta_header(verdict), "p (adj.)", "Status")
+    return table(headers, body)
 
 
 def flips_table(flips: Flips, shown: int) -> Markup:
