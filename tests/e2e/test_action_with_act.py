@@ -23,7 +23,7 @@ import pytest
 
 from tests.fakegithub import FakeGitHub, Repository
 from tests.fakegithub import events as payloads
-from tests.fakegithub.state import PullFile
+from tests.github.harness import seed_pull_request
 
 pytestmark = pytest.mark.e2e
 
@@ -156,17 +156,7 @@ class ActRepo:
         )
 
     def pull_request(self, event: dict[str, Any], files: list[str]) -> None:
-        pr = event["pull_request"]
-        head_repo = pr["head"]["repo"]["full_name"]
-        self.repo.add_pull_request(
-            number=pr["number"],
-            head_ref=pr["head"]["ref"],
-            head_sha=pr["head"]["sha"],
-            head_repo=None if head_repo == REPO else head_repo,
-            base_ref=pr["base"]["ref"],
-            base_sha=pr["base"]["sha"],
-            files=[PullFile(f) for f in files],
-        )
+        seed_pull_request(self.repo, event, files)
 
 
 @pytest.fixture

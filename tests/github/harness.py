@@ -48,6 +48,21 @@ class Run:
     summary: str
 
 
+def seed_pull_request(repo: Repository, event: dict[str, Any], files: list[str]) -> None:
+    """The pull request an event payload describes, with `files` as its changed files."""
+    pr = event["pull_request"]
+    head_repo = pr["head"]["repo"]["full_name"]
+    repo.add_pull_request(
+        number=pr["number"],
+        head_ref=pr["head"]["ref"],
+        head_sha=pr["head"]["sha"],
+        head_repo=None if head_repo == repo.full_name else head_repo,
+        base_ref=pr["base"]["ref"],
+        base_sha=pr["base"]["sha"],
+        files=[PullFile(f) for f in files],
+    )
+
+
 class ActionHarness:
     """A workspace, an event and the environment of one Actions job."""
 
@@ -61,17 +76,7 @@ class ActionHarness:
         self.runs = 0
 
     def pull_request(self, event: dict[str, Any], files: list[str]) -> None:
-        pr = event["pull_request"]
-        head_repo = pr["head"]["repo"]["full_name"]
-        self.repo.add_pull_request(
-            number=pr["number"],
-            head_ref=pr["head"]["ref"],
-            head_sha=pr["head"]["sha"],
-            head_repo=None if head_repo == REPO else head_repo,
-            base_ref=pr["base"]["ref"],
-            base_sha=pr["base"]["sha"],
-            files=[PullFile(f) for f in files],
-        )
+        seed_pull_request(self.repo, event, files)
 
     def run(
         self, event_name: str, event: dict[str, Any], *args: str, token: str = TOKEN, **inputs: str
