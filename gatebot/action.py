@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -220,11 +221,16 @@ def _run_base(ctx: Context, loaded: LoadedConfig, base_sha: str, out_dir: Path) 
     """Benchmark a job on the pull request's base commit, in a worktree of its own."""
 
     def run(job: Job) -> Found | None:
-        destination = Path(tempfile.mkdtemp(prefix="gatebot-base-")) / "base"
-        worktree = base_worktree(ctx.runner.workspace, base_sha, destination)
+        scratch = Path(tempfile.mkdtemp(prefix="gatebot-base-"))
+        worktree = base_worktree(ctx.runner.workspace, base_sha, scratch / "base")
         try:
-            relative = loaded.root.resolve().relative_to(ctx.runner.workspace.resolve())
+            try:
+                relative = loaded.root.resolve().relative_to(ctx.runner.workspace.resolve())
+            except ValueError:
+                return None
             config_path = worktree / relative / (loaded.path.name if loaded.path else ".gatebot.yml")
+            if not config_path.exists():
+                return None  # the pull request that introduces gatebot: the base has nothing to run
             base_loaded = load_config(config_path, required=True)
             if (
                 job.model not in base_loaded.config.models
@@ -234,6 +240,7 @@ def _run_base(ctx: Context, loaded: LoadedConfig, base_sha: str, out_dir: Path) 
             results, _ = run_benchmark(base_loaded, job, out_dir / "base", log=ctx.log)
         finally:
             remove_worktree(ctx.runner.workspace, worktree)
+            shutil.rmtree(scratch, ignore_errors=True)
         return Found(
             results, f"the base commit {base_sha[:7]}, benchmarked in this run (no baseline was recorded)"
         )
@@ -432,7 +439,6 @@ def run_action(environ: Mapping[str, str], *, log: IO[str] | None = None, record
                 head_sha=pr.head_sha,
                 gate_id=inputs.id,
                 check_name=inputs.check_name,
-                fail_on_regression=inputs.fail_on_regression,
                 verdict=report_document(report),
             ),
             bundle_path,
@@ -487,10 +493,13 @@ def _handle_comment(ctx: Context, payload: Mapping[str, Any]) -> int:
     Who is asking is checked before anything else is read; bots (gatebot included) are never obeyed.
     Nothing in the comment is executed: commands are matched against fixed verbs.
     """
-    comment = payload["comment"]
+    comment = payload.get("comment") or {}
+    issue = payload.get("issue") or {}
     user = comment.get("user") or {}
     login = str(user.get("login", ""))
     body = str(comment.get("body") or "")
+    if not login or "id" not in comment or "number" not in issue:
+        raise InputError("event payload: issue_comment without comment.user, comment.id or issue.number")
     if user.get("type") == "Bot" or login.endswith("[bot]") or not addressed(body):
         print("gatebot: the comment holds no command for gatebot", file=ctx.log)
         return EXIT_PASSED
@@ -498,7 +507,7 @@ def _handle_comment(ctx: Context, payload: Mapping[str, Any]) -> int:
     if gh is None:
         raise GatebotError("input token is empty", "the command workflow needs `pull-requests: write`")
     repository = ctx.runner.repository
-    number = int(payload["issue"]["number"])
+    number = int(issue["number"])
     comment_id = int(comment["id"])
     if permission_of(gh, repository, login) not in WRITE_PERMISSIONS:
         reply(gh, repository, number, refused(login))
@@ -623,10 +632,16 @@ def run_publish(environ: Mapping[str, str], bundle_path: Path | None, *, log: IO
     )
     if call("reading the pull request", "pull-requests: read", lambda: pull.head.sha) != bundle.head_sha:
         raise InputError(f"pull request #{bundle.pull_request} has moved on from the bundle's head commit")
+    # The check's name and the comment's id are the publisher's own inputs: a fork's bundle must not
+    # choose which check it turns green or whose comment it overwrites.
+    if (bundle.gate_id, bundle.check_name) != (inputs.id, inputs.check_name):
+        raise InputError(
+            f"the bundle is for gate id {bundle.gate_id!r} and check {bundle.check_name!r}, but this job "
+            f"publishes id {inputs.id!r} and check {inputs.check_name!r}",
+            "give the publish step the same `id` and `check-name` inputs as the gate step",
+        )
     report = report_from_document(bundle.verdict, where="bundle verdict")
-    ctx = Context(
-        inputs.model_copy(update={"id": bundle.gate_id, "check_name": bundle.check_name}), runner, wf, log
-    )
+    ctx = Context(inputs, runner, wf, log)
     options = RenderOptions(
         run_url=runner.run_url,
         full_report_hint="The full report is in the job summary of the pull request's workflow run.",

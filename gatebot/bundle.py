@@ -36,7 +36,6 @@ class Bundle(BaseModel):
     head_sha: str = Field(pattern=r"^[0-9a-f]{40}$")
     gate_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     check_name: str = Field(min_length=1, max_length=100)
-    fail_on_regression: bool = True
     verdict: dict[str, Any]
 
 

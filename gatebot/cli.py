@@ -208,12 +208,22 @@ def cmd_import(args: argparse.Namespace, settings: Settings, out: IO[str]) -> in
 def cmd_action(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
     del settings, out
     environ = dict(os.environ)
+    workflow = Workflow.from_environ(environ)
     try:
         return run_action(environ, record=args.record)
     except GatebotError as error:
-        Workflow.from_environ(environ).error(error.one_line())
+        workflow.error(error.one_line())
         report_failure(environ, error.one_line())
         return EXIT_USAGE
+    except Exception as error:
+        if args.debug:
+            raise
+        message = (
+            f"internal error ({type(error).__name__}): a bug in gatebot; rerun with --debug for the traceback"
+        )
+        workflow.error(message)
+        report_failure(environ, message)  # a required check must not wait forever
+        return EXIT_BUG
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
@@ -344,6 +354,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         first = error.errors(include_url=False)[0]
         where = ".".join(str(x) for x in first["loc"])
         print(f"gatebot: error: environment setting GATEBOT_{where.upper()}: {first['msg']}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"gatebot: error: {where}{error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("gatebot: interrupted", file=sys.stderr)

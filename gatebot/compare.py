@@ -140,6 +140,8 @@ class _PairedMetric:
     candidate: npt.NDArray[np.float64]
     positions: npt.NDArray[np.intp]
     fraction: bool
+    unscored: int = 0
+    """Examples the baseline scored and the candidate did not (a crash on hard examples looks like this)."""
 
     @property
     def higher_is_better(self) -> bool:
@@ -217,6 +219,7 @@ def _paired_metric(
     if keep.size == 0:
         return None
     mconf = config.metrics.get(name)
+    unscored = int(np.count_nonzero(~np.isnan(b_vals) & np.isnan(c_vals)))
     b_vals, c_vals = b_vals[keep], c_vals[keep]
     return _PairedMetric(
         name=name,
@@ -227,6 +230,7 @@ def _paired_metric(
         candidate=c_vals,
         positions=aligned.candidate[keep],
         fraction=_is_fraction(b_vals, c_vals),
+        unscored=unscored,
     )
 
 
@@ -287,6 +291,15 @@ def compare(baseline: Results, candidate: Results, config: Config) -> Verdict:
             rows.append(_aggregate_row(name, baseline, candidate, config))
             continue
         assert candidate.examples is not None
+        if pm.unscored:
+            scored = pm.baseline.size + pm.unscored
+            notes.append(
+                f"{name}: {pm.unscored} of the {scored} examples the baseline scored have no score in the "
+                f"candidate; compared on the {pm.baseline.size} both scored."
+            )
+            if pm.gated and pm.baseline.size < gate.min_overlap * scored:
+                rows.append(_unscored_row(pm, scored))
+                continue
         result = pm.test(None, gate)
         pending.append(pm.pending(result))
         flips.append(_flips(pm, result.binary, candidate.examples))
@@ -304,7 +317,11 @@ def compare(baseline: Results, candidate: Results, config: Config) -> Verdict:
         (rows if row.slice_key is None else slice_rows).append(row)
     rows.sort(key=lambda r: metric_names.index(r.metric))
     slice_rows.sort(key=lambda r: (metric_names.index(r.metric), r.slice_key or "", r.slice_value or ""))
-    regressed = any(r.gated and r.status is Status.REGRESSED for r in (*rows, *slice_rows))
+    outcome = Outcome.PASSED
+    if any(r.gated and r.status in (Status.REGRESSED, Status.REMOVED) for r in (*rows, *slice_rows)):
+        outcome = Outcome.FAILED
+    if any(r.gated and r.status is Status.INCOMPARABLE for r in rows):
+        outcome = Outcome.INCOMPARABLE
     if comparability is not None:
         notes.extend(_comparability_notes(comparability))
     method = Method(
@@ -314,12 +331,11 @@ def compare(baseline: Results, candidate: Results, config: Config) -> Verdict:
         seed=gate.seed,
         min_slice_size=gate.min_slice_size,
         tests=sum(1 for r in (*rows, *slice_rows) if r.gated and r.test not in ("threshold", "none")),
-        tests_paired=bool(pending),
     )
     return Verdict(
         model=candidate.model,
         benchmark=candidate.benchmark,
-        outcome=Outcome.FAILED if regressed else Outcome.PASSED,
+        outcome=outcome,
         rows=tuple(rows),
         slice_rows=tuple(slice_rows),
         flips=tuple(flips),
@@ -446,6 +462,25 @@ def _resolve(pending: Sequence[_Pending], gate: GateSettings) -> list[Row]:
     return rows
 
 
+def _unscored_row(pm: _PairedMetric, scored: int) -> Row:
+    """A gated metric the candidate left unscored on too many examples: it cannot be compared."""
+    return Row(
+        metric=pm.name,
+        slice_key=None,
+        slice_value=None,
+        status=Status.INCOMPARABLE,
+        gated=True,
+        declared=pm.config is not None,
+        direction=pm.direction,
+        n=pm.baseline.size,
+        baseline=None,
+        candidate=None,
+        delta=None,
+        fraction_scale=pm.fraction,
+        reason=f"the candidate scored only {pm.baseline.size} of the {scored} examples the baseline scored",
+    )
+
+
 def _gate_p(p: _Pending) -> float:
     """The p-value the gate adjusts: of a drop (regression mode) or of non-inferiority."""
     r = p.result
@@ -463,6 +498,9 @@ def _aggregate_row(name: str, baseline: Results, candidate: Results, config: Con
     if b is None or c is None:
         status = Status.ADDED if b is None else Status.REMOVED
         reason = "only in the candidate" if b is None else "only in the baseline"
+        if c is None and mconf is not None and mconf.gate:
+            reason = "a gated metric is missing from the candidate"
+            return Row(name, None, None, status, True, True, direction, 0, b, None, None, reason=reason)
         return Row(
             name,
             None,

@@ -57,7 +57,7 @@ class MetricConfig(_Strict):
     mode: GateMode = Field(
         default="regression",
         description="`regression` fails on a significant drop larger than `min_effect`; `non-inferiority` "
-        "passes only when the confidence interval shows any drop is smaller than `min_effect`.",
+        "passes only when a one-sided test shows any drop is smaller than `min_effect`.",
     )
 
     @model_validator(mode="after")

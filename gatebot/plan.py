@@ -44,7 +44,7 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
 
 def matches(path: str, patterns: Iterable[str]) -> bool:
     """True when `path` (POSIX, relative) matches one of the glob `patterns`."""
-    clean = path.lstrip("./") if path.startswith("./") else path
+    clean = path.removeprefix("./")
     return any(glob_to_regex(p.removeprefix("./")).match(clean) for p in patterns)
 
 
@@ -70,10 +70,17 @@ def select_jobs(config: Config, *, models: Sequence[str] = (), benchmarks: Seque
 
 
 def affected_models(config: Config, changed_files: Iterable[str], *, prefix: str = "") -> list[str]:
-    """Models whose artifact globs match a changed file. `prefix` is the config's directory in the repo."""
+    """Models whose artifact globs, or whose benchmarks' input globs, match a changed file.
+
+    `prefix` is the config's directory in the repository."""
     changed = [f.removeprefix(prefix) for f in changed_files if f.startswith(prefix)]
+    touched = {
+        name for name, bench in config.benchmarks.items() if any(matches(f, bench.inputs) for f in changed)
+    }
     return [
-        name for name, model in config.models.items() if any(matches(f, model.artifacts) for f in changed)
+        name
+        for name, model in config.models.items()
+        if any(matches(f, model.artifacts) for f in changed) or touched & set(model.benchmarks)
     ]
 
 

@@ -227,6 +227,8 @@ class RenderOptions:
 
 
 def _regression_phrase(row: Row) -> Markup:
+    if row.status is Status.REMOVED:
+        return _trusted(f"**{escape_md(row.metric)}** is missing from the candidate")
     where = _trusted(f" on {escape_md(row.slice_label)}") if row.slice_key is not None else ""
     interval = ci(row.ci_low, row.ci_high, row.fraction_scale)
     delta = signed_delta(row.delta, row.fraction_scale)
@@ -263,6 +265,7 @@ def _headline(report: GateReport) -> tuple[Markup, Markup]:
             for r in v.rows
             if r.delta is not None
             and r.direction is not None
+            and r.delta != 0
             and (r.delta > 0) == (r.direction == "higher")
             and any(g.metric == r.metric and g.slice_key for g in v.regressions)
         ]
@@ -308,7 +311,7 @@ def _footnotes(verdict: Verdict) -> list[Markup]:
                 _trusted(
                     f"With {row.n} examples, a drop in {escape_md(row.metric)} smaller than "
                     f"{_magnitude(row.detectable_drop, row.fraction_scale)} cannot be reliably detected "
-                    "(80% power), so a pass does not rule one out."
+                    "(80% power, before the correction for multiple tests), so a pass does not rule one out."
                 )
             )
     gated_slices = [r for r in verdict.slice_rows if r.gated and r.detectable_drop is not None]
@@ -417,8 +420,18 @@ def check_title(report: GateReport) -> str:
     """The check run's title: the verdict line in plain text (GitHub shows it unrendered)."""
     regressions = [r for v in report.verdicts for r in v.regressions]
     outcome = report.outcome
+    if outcome is Outcome.FAILED and not regressions:
+        versus = [
+            (v.reference.model, r) for v in report.verdicts if v.reference for r in v.reference_regressions
+        ]
+        if versus:
+            model, row = versus[0]
+            return f"Worse than {model}: {row.metric} {signed_delta(row.delta, row.fraction_scale)}"
+        return "Regression"
     if outcome is Outcome.FAILED:
         first = regressions[0]
+        if first.status is Status.REMOVED:
+            return f"{first.metric} is missing from the candidate"
         where = f" on {first.slice_label}" if first.slice_key is not None else ""
         more = f" (+{len(regressions) - 1} more)" if len(regressions) > 1 else ""
         delta = signed_delta(first.delta, first.fraction_scale)

@@ -260,6 +260,15 @@ def _check_finite_metrics(where: str, metrics: Mapping[str, float]) -> None:
             raise InputError(f"{where}: metrics.{name} is not a finite number", "write a finite value")
 
 
+def is_results_file(path: Path) -> bool:
+    """True when `path` is a JSON object whose `schema` names a gatebot results format."""
+    try:
+        probe = msgspec.json.decode(path.read_bytes(), type=_Probe)
+    except (OSError, msgspec.DecodeError):
+        return False
+    return isinstance(probe.schema, str) and probe.schema.startswith(SCHEMA_PREFIX)
+
+
 def load_results(path: Path) -> Results:
     """Read and validate a results file (and its sidecar, if it names one)."""
     return parse_results(_read_bytes(path, "results file"), where=str(path), base_dir=path.parent)

@@ -29,9 +29,21 @@ from gatebot.config import BenchmarkConfig, LoadedConfig
 from gatebot.errors import BenchmarkError, ConfigError, InputError
 from gatebot.importers import ImportOptions, import_results
 from gatebot.plan import Job, glob_to_regex
-from gatebot.results import Results, load_results, write_results
+from gatebot.results import Results, is_results_file, load_results, write_results
 
 _TAIL_LINES = 20
+# Credentials of the workflow that a benchmark (the pull request's own code) must never see: with them it
+# could post its own green check or comment. Secrets a benchmark needs go in its `env:`.
+WITHHELD = frozenset(
+    {
+        "GATEBOT_TOKEN",
+        "GITHUB_TOKEN",
+        "INPUT_TOKEN",
+        "ACTIONS_RUNTIME_TOKEN",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+    }
+)
 _KILL_GRACE_SECONDS = 5.0
 
 
@@ -174,7 +186,7 @@ def run_command(
 
 def read_results(path: Path, spec: BenchmarkConfig, *, what: str) -> Results:
     """The results a benchmark wrote, in its configured format: exactly one run of one model."""
-    if spec.format == "gatebot":
+    if spec.format == "gatebot" or (spec.format == "auto" and is_results_file(path)):
         return load_results(path)
     options = ImportOptions(
         provider=spec.provider,
@@ -214,7 +226,8 @@ def run_benchmark(
         output = scratch / "results.json"
         values = _placeholders(job, output.resolve())
         command = render_command(spec.run, values, where=f"benchmarks.{job.benchmark}.run")
-        env = {**(os.environ if environ is None else environ), **spec.env}
+        env = {k: v for k, v in (os.environ if environ is None else environ).items() if k not in WITHHELD}
+        env.update(spec.env)
         env.update(
             GATEBOT_MODEL=job.model, GATEBOT_BENCHMARK=job.benchmark, GATEBOT_OUTPUT=str(output.resolve())
         )

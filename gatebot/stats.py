@@ -181,6 +181,22 @@ def paired_t(diff: FloatArray, *, shift: float = 0.0) -> tuple[float, float]:
     return student_t_sf(-t, n - 1), student_t_sf(t, n - 1)
 
 
+def noninferiority_binary(oriented: FloatArray, *, margin: float) -> float:
+    """One-sided p-value of "mean change > -margin" for paired 0/1 scores (changes in -1, 0, 1).
+
+    A z-test whose variance is never below the smallest variance a change can have on the null
+    boundary (mean exactly -margin, which needs at least a share `margin` of examples to get worse:
+    margin * (1 - margin)), in the spirit of score tests for paired proportions (Nam 1997; Tango 1998).
+    Without that floor an eval where nothing flipped would look certain whatever its size.
+    """
+    n = oriented.size
+    if n == 0:
+        return 1.0
+    variance = max(float(oriented.var(ddof=1)) if n > 1 else 0.0, margin * (1.0 - margin))
+    z = (float(oriented.mean()) + margin) / math.sqrt(variance / n)
+    return 1.0 - _STD_NORMAL.cdf(z)
+
+
 def bootstrap_mean_ci(
     diff: FloatArray, *, resamples: int, confidence: float, rng: np.random.Generator
 ) -> tuple[float, float, str]:
@@ -226,8 +242,8 @@ def paired_compare(
     """Compare two aligned score arrays (same examples, same order, no NaN).
 
     `p_worse`/`p_better` come from the exact McNemar test for 0/1 scores and the paired t-test for
-    continuous ones. With `margin` m > 0, `p_noninferior` is the paired t-test of "mean change > -m"
-    (the normal approximation for 0/1 scores, adequate at the sizes that gate).
+    continuous ones. With `margin` m > 0, `p_noninferior` tests "mean change > -m": the paired t-test
+    for continuous scores, `noninferiority_binary` for 0/1 ones; `test` then names that test.
     """
     if baseline.shape != candidate.shape or baseline.ndim != 1:
         raise ValueError(
@@ -242,13 +258,20 @@ def paired_compare(
     binary = is_binary(baseline) and is_binary(candidate)
     worse = int(np.count_nonzero(oriented < 0))
     better = int(np.count_nonzero(oriented > 0))
-    p_noninferior = paired_t(oriented, shift=margin)[1] if margin > 0 else None
     if binary:
         p_worse, p_better = mcnemar_exact(worse, better)
         test = "mcnemar-exact"
     else:
         p_worse, p_better = paired_t(oriented)
         test = "paired-t"
+    p_noninferior = None
+    if margin > 0:
+        if binary:
+            p_noninferior = noninferiority_binary(oriented, margin=margin)
+            test = "non-inferiority score test"
+        else:
+            p_noninferior = paired_t(oriented, shift=margin)[1]
+            test = "paired-t non-inferiority"
     low, high, method = bootstrap_mean_ci(raw, resamples=resamples, confidence=confidence, rng=rng)
     return PairedResult(
         n=n,

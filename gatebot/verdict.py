@@ -136,7 +136,6 @@ class Method:
     seed: int
     min_slice_size: int
     tests: int
-    tests_paired: bool
 
 
 @dataclass(frozen=True)
@@ -182,7 +181,8 @@ class Verdict:
 
     @property
     def regressions(self) -> tuple[Row, ...]:
-        return tuple(r for r in (*self.rows, *self.slice_rows) if r.gated and r.status is Status.REGRESSED)
+        failing = (Status.REGRESSED, Status.REMOVED)
+        return tuple(r for r in (*self.rows, *self.slice_rows) if r.gated and r.status in failing)
 
     @property
     def reference_regressions(self) -> tuple[Row, ...]:
@@ -200,7 +200,8 @@ class GateReport:
     @property
     def outcome(self) -> Outcome:
         outcomes = {v.outcome for v in self.verdicts}
-        for worst in (Outcome.INCOMPARABLE, Outcome.NO_BASELINE, Outcome.FAILED):
+        # A regression is named first: a run that cannot be compared must not hide one found elsewhere.
+        for worst in (Outcome.FAILED, Outcome.INCOMPARABLE, Outcome.NO_BASELINE):
             if worst in outcomes:
                 return worst
         return Outcome.PASSED
@@ -520,7 +521,6 @@ def report_from_document(document: Any, *, where: str) -> GateReport:
                     m.seed,
                     m.min_slice_size,
                     m.gated_tests,
-                    True,
                 ),
                 notes=tuple(run.notes),
                 baseline_provenance=run.baseline_provenance,

@@ -143,3 +143,20 @@ def test_config_schema__prints_json_schema(gatebot) -> None:
     result = gatebot("config", "--schema")
     assert result.code == 0
     assert json.loads(result.stdout)["title"].startswith("gatebot configuration")
+
+
+def test_run__benchmark_never_sees_the_workflow_token(tmp_path: Path, gatebot) -> None:
+    doc = results_doc({"accuracy": [1, 0, 1]}, model="m", benchmark="b")
+    write_json(tmp_path / "fixed.json", doc)
+    _benchmark_config(tmp_path, 'echo "seen:$GITHUB_TOKEN:$GATEBOT_TOKEN:end" && cp fixed.json {output}')
+    result = gatebot("run", env={"GITHUB_TOKEN": "ghs_secret1", "GATEBOT_TOKEN": "ghs_secret2"})
+    assert result.code == 0, result.stderr
+    assert "seen:::end" in result.stderr
+    assert "ghs_secret" not in result.stderr + result.stdout
+
+
+def test_compare__unwritable_json_path__one_line_error(tmp_path: Path, gatebot) -> None:
+    base, cand = _pair(tmp_path)
+    _assert_one_line_error(
+        gatebot("compare", str(base), str(cand), "--json", "/proc/nope/v.json"), "/proc/nope"
+    )

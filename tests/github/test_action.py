@@ -269,3 +269,34 @@ def test_publish__hostile_verdict__rendered_escaped(action: ActionHarness) -> No
     assert "<img" not in comment.body and "<script>" not in comment.body
     assert "[click](" not in comment.body
     assert "@everyone" not in comment.body
+
+
+def test_publish__bundle_naming_another_check__refused(action: ActionHarness) -> None:
+    event = payloads.pull_request_from_fork()
+    action.pull_request(event, ["models/ticket-router.npz"])
+    action.fake.add_token("ghs_forkread", {scope: "read" for scope in PERMISSIONS})
+    bundle_path = Path(action.gate("pull_request", event, token="ghs_forkread").outputs["bundle"])
+    bundle = json.loads(bundle_path.read_text())
+    bundle["check_name"] = "required-security-scan"
+    bundle_path.write_text(json.dumps(bundle))
+    publish_event = payloads.workflow_run_from_pull_request(fork=True, with_pull_requests=False)
+    publish_event["workflow_run"]["head_sha"] = event["pull_request"]["head"]["sha"]
+    published = action.run("workflow_run", publish_event, "publish", str(bundle_path))
+    assert published.code == 2
+    assert "required-security-scan" in published.stdout
+    assert checks(action.repo) == [] and action.repo.comments_on(2) == []
+
+
+def test_benchmark_environment__no_workflow_token(action: ActionHarness) -> None:
+    config = action.workspace / ".gatebot.yml"
+    config.write_text(
+        config.read_text().replace(
+            'run: "{python} bench.py',
+            'run: "echo token=$GATEBOT_TOKEN$GITHUB_TOKEN. && {python} bench.py',
+        )
+    )
+    event = opened()
+    action.pull_request(event, ["models/ticket-router.npz"])
+    run = action.gate("pull_request", event)
+    assert "token=." in run.stderr
+    assert TOKEN not in run.stdout + run.stderr

@@ -235,3 +235,32 @@ def test_holm_controls_many_slices__no_true_change__usually_passes() -> None:
         )
         failures += verdict.outcome is Outcome.FAILED
     assert failures <= 6
+
+
+def test_gated_metric_missing_from_candidate__fails() -> None:
+    verdict = compare(
+        make_results(metrics={"accuracy": 0.9}),
+        make_results(metrics={"other": 1.0}),
+        _config(accuracy=ACCURACY),
+    )
+    assert verdict.outcome is Outcome.FAILED
+    (row,) = [r for r in verdict.rows if r.metric == "accuracy"]
+    assert (row.status, row.gated) == (Status.REMOVED, True)
+
+
+def test_candidate_leaves_half_unscored__incomparable_with_a_note() -> None:
+    base = [1.0] * 100
+    cand = [1.0] * 50 + [float("nan")] * 50
+    verdict = compare(
+        make_results({"accuracy": base}), make_results({"accuracy": cand}), _config(accuracy=ACCURACY)
+    )
+    assert verdict.outcome is Outcome.INCOMPARABLE
+    assert any("50 of the 100 examples the baseline scored have no score" in n for n in verdict.notes)
+
+
+def test_non_inferiority__nothing_flipped_on_a_tiny_eval__not_shown() -> None:
+    scores = [1.0] * 30
+    config = _config(accuracy={"direction": "higher", "min_effect": 0.005, "mode": "non-inferiority"})
+    verdict = compare(make_results({"accuracy": scores}), make_results({"accuracy": scores}), config)
+    assert verdict.rows[0].status is Status.REGRESSED
+    assert verdict.rows[0].test == "non-inferiority score test"

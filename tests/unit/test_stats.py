@@ -133,3 +133,14 @@ def test_group_indices__partitions_positions() -> None:
     codes = np.array([2, 0, 2, 1, 0, 2], dtype=np.int32)
     groups = stats.group_indices(codes, 3)
     assert [g.tolist() for g in groups] == [[1, 4], [3], [0, 2, 5]]
+
+
+def test_noninferiority_binary__nothing_flipped_on_30_examples__not_shown() -> None:
+    assert stats.noninferiority_binary(np.zeros(30), margin=0.005) > 0.3
+
+
+def test_noninferiority_binary__large_eval_no_change__shown() -> None:
+    oriented = np.zeros(20_000)
+    oriented[:400] = -1
+    oriented[400:800] = 1
+    assert stats.noninferiority_binary(oriented, margin=0.02) < 1e-6
