@@ -14,7 +14,6 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -37,7 +36,7 @@ from gatebot.commands import (
     respond,
 )
 from gatebot.config import LoadedConfig, load_config
-from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, GatebotError, InputError
+from gatebot.errors import EXIT_PASSED, GatebotError, InputError
 from gatebot.events import Activity, Plan, PullRequest, Push, find_activity
 from gatebot.gating import BaselineSource, FileSource, Found, RunBase, gate
 from gatebot.github.artifacts import download_artifact
@@ -51,7 +50,7 @@ from gatebot.markdown import escape_md
 from gatebot.plan import Job, affected_models, matches, models_to_record, select_jobs
 from gatebot.report import RenderOptions, check_title, fit_markdown, render_markdown, render_overrides
 from gatebot.results import atomic_write
-from gatebot.runner import base_worktree, remove_worktree, run_benchmark
+from gatebot.runner import base_worktree, remove_worktree, run_benchmark, utc_timestamp
 from gatebot.verdict import GateReport, Outcome, TrendPoint, report_document, report_from_document
 from gatebot.workflow import Workflow
 
@@ -150,15 +149,6 @@ CONCLUSION: dict[Outcome, Conclusion] = {
     Outcome.INCOMPARABLE: "failure",
     Outcome.NO_BASELINE: "failure",
 }
-
-
-def exit_code(report: GateReport, *, fail_on_regression: bool) -> int:
-    outcome = report.outcome
-    if outcome is Outcome.FAILED:
-        return EXIT_REGRESSED if fail_on_regression else EXIT_PASSED
-    if outcome in (Outcome.INCOMPARABLE, Outcome.NO_BASELINE):
-        return EXIT_USAGE
-    return EXIT_PASSED
 
 
 @dataclass(frozen=True)
@@ -330,30 +320,51 @@ def _check(ctx: Context, gh: Github, state: State, summary: str) -> None:
     print(f"gatebot: {published.value} {payload.conclusion} on {state.head_sha[:12]}", file=ctx.log)
 
 
-def _neutral(ctx: Context, gh: Github | None, pr: PullRequest, reason: str) -> None:
+NOTHING_TO_GATE = (
+    "This pull request changes no file that the models' `artifacts` (or their benchmarks' `inputs`) match."
+)
+
+
+def _neutral(ctx: Context, gh: Github, *, number: int, head_sha: str, reason: str) -> None:
     """Nothing to gate: a neutral check, and an existing sticky comment updated (never a new one)."""
-    if gh is None or pr.from_fork:
-        return
     if ctx.inputs.comment == "sticky":
-        body = f"{ctx.mark}\n### ⚪ gatebot: nothing to gate\n\n{reason}\n"
+        body = f"{ctx.mark}\n### ⚪ gatebot: nothing to gate\n\n{escape_md(reason)}\n"
         post_sticky(
             gh,
             ctx.runner.repository,
-            pr.number,
+            number,
             lambda _previous: body,
             mark=ctx.mark,
             author=ctx.inputs.comment_author,
             create=False,
         )
     payload = CheckPayload(
-        ctx.inputs.check_name,
-        pr.head_sha,
-        "neutral",
-        "No model artifacts changed",
-        reason,
-        ctx.runner.run_url,
+        ctx.inputs.check_name, head_sha, "neutral", "No model artifacts changed", reason, ctx.runner.run_url
     )
     publish_check(gh, ctx.runner.repository, payload)
+
+
+def _bundle(
+    ctx: Context, pr: PullRequest, out_dir: Path, verdict: dict[str, Any], *, nothing_to_gate: bool
+) -> None:
+    """A fork's read-only run: hand the verdict to the trusted publish workflow instead of publishing."""
+    bundle_path = out_dir / "bundle" / BUNDLE_FILE
+    bundle = Bundle(
+        repository=ctx.runner.repository,
+        pull_request=pr.number,
+        head_sha=pr.head_sha,
+        gate_id=ctx.inputs.id,
+        check_name=ctx.inputs.check_name,
+        nothing_to_gate=nothing_to_gate,
+        verdict=verdict,
+    )
+    write_bundle(bundle, bundle_path)
+    ctx.workflow.set_output("bundle", str(bundle_path.resolve()))
+    ctx.workflow.notice(
+        "pull request from a fork: its token is read-only, so the verdict was written to a bundle; "
+        f"upload {bundle_path} as the artifact `{ARTIFACT_NAME}` and publish it with `gatebot publish` "
+        "from a workflow_run workflow"
+    )
 
 
 def run_action(environ: Mapping[str, str], *, log: IO[str] | None = None, record: bool = False) -> int:
@@ -395,10 +406,12 @@ def run_action(environ: Mapping[str, str], *, log: IO[str] | None = None, record
             list(loaded.config.models) if truncated else affected_models(loaded.config, files, prefix=prefix)
         )
         if not models:
-            reason = "This pull request changes no file that the models' `artifacts` globs match."
-            wf.notice(reason)
+            wf.notice(NOTHING_TO_GATE)
             wf.set_output("passed", "true")
-            _neutral(ctx, gh, pr, reason)
+            if pr.from_fork:
+                _bundle(ctx, pr, out_dir, report_document(GateReport(())), nothing_to_gate=True)
+            else:
+                _neutral(ctx, gh, number=pr.number, head_sha=pr.head_sha, reason=NOTHING_TO_GATE)
             return EXIT_PASSED
         jobs = select_jobs(loaded.config, models=models)
         sha = pr.head_sha
@@ -431,27 +444,10 @@ def run_action(environ: Mapping[str, str], *, log: IO[str] | None = None, record
     wf.set_output("verdict", str(verdict_path.resolve()))
     wf.set_output("report", str(report_path.resolve()))
     if pr is not None and pr.from_fork:
-        bundle_path = out_dir / "bundle" / BUNDLE_FILE
-        write_bundle(
-            Bundle(
-                repository=runner.repository,
-                pull_request=pr.number,
-                head_sha=pr.head_sha,
-                gate_id=inputs.id,
-                check_name=inputs.check_name,
-                verdict=report_document(report),
-            ),
-            bundle_path,
-        )
-        wf.set_output("bundle", str(bundle_path.resolve()))
-        wf.notice(
-            "pull request from a fork: its token is read-only, so the verdict was written to a bundle; "
-            f"upload {bundle_path} as the artifact `{ARTIFACT_NAME}` and publish it with `gatebot publish` "
-            "from a workflow_run workflow"
-        )
+        _bundle(ctx, pr, out_dir, report_document(report), nothing_to_gate=False)
     else:
         _publish(ctx, gh, report, options, sha=sha, pr=pr.number if pr else None, run_id=runner.run_id)
-    return exit_code(report, fail_on_regression=inputs.fail_on_regression)
+    return report.exit_code(fail_on_regression=inputs.fail_on_regression)
 
 
 def _record(ctx: Context, gh: Github | None, loaded: LoadedConfig, push: Push, out_dir: Path) -> int:
@@ -473,7 +469,7 @@ def _record(ctx: Context, gh: Github | None, loaded: LoadedConfig, push: Push, o
     for job in jobs:
         with ctx.workflow.group(f"gatebot: {job.benchmark} for {job.model}"):
             results, _ = run_benchmark(loaded, job, out_dir, log=ctx.log)
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = utc_timestamp()
         outcome = store.record(results, commit=push.sha, recorded_at=now, run_url=ctx.runner.run_url)
         done = "recorded" if outcome.appended else "already recorded"
         print(
@@ -521,7 +517,7 @@ def _handle_comment(ctx: Context, payload: Mapping[str, Any]) -> int:
     existing = find_sticky(gh, repository, number, mark=ctx.mark, author=ctx.inputs.comment_author)
     state = decode_state(existing.body) if existing is not None else None
     head: str | None = None
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = utc_timestamp()
     for command in commands:
         if command.verb is Verb.ACCEPT and head is None and state is not None:
             head = head_sha(gh, repository, number)
@@ -640,8 +636,11 @@ def run_publish(environ: Mapping[str, str], bundle_path: Path | None, *, log: IO
             f"publishes id {inputs.id!r} and check {inputs.check_name!r}",
             "give the publish step the same `id` and `check-name` inputs as the gate step",
         )
-    report = report_from_document(bundle.verdict, where="bundle verdict")
     ctx = Context(inputs, runner, wf, log)
+    if bundle.nothing_to_gate:
+        _neutral(ctx, gh, number=bundle.pull_request, head_sha=bundle.head_sha, reason=NOTHING_TO_GATE)
+        return EXIT_PASSED
+    report = report_from_document(bundle.verdict, where="bundle verdict")
     options = RenderOptions(
         run_url=runner.run_url,
         full_report_hint="The full report is in the job summary of the pull request's workflow run.",

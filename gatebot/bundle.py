@@ -36,6 +36,8 @@ class Bundle(BaseModel):
     head_sha: str = Field(pattern=r"^[0-9a-f]{40}$")
     gate_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     check_name: str = Field(min_length=1, max_length=100)
+    nothing_to_gate: bool = False
+    """The pull request changed no model: the publisher sets a neutral check."""
     verdict: dict[str, Any]
 
 

@@ -7,18 +7,17 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
 from gatebot import __version__
 from gatebot.action import report_failure, run_action, run_publish
 from gatebot.baselines import DEFAULT_DIR, LocalStore
 from gatebot.compare import compare
 from gatebot.config import DEFAULT_CONFIG_FILE, LoadedConfig, json_schema, load_config
-from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, GatebotError, InputError
+from gatebot.errors import EXIT_PASSED, EXIT_USAGE, GatebotError, InputError
 from gatebot.gating import FileSource, gate
 from gatebot.github.baseline_store import BaselineStore
 from gatebot.github.client import connect
@@ -26,23 +25,13 @@ from gatebot.importers import FORMATS, ImportOptions, import_results
 from gatebot.plan import select_jobs
 from gatebot.report import RenderOptions, render_markdown
 from gatebot.results import Results, atomic_write, load_results, write_results
-from gatebot.runner import git_commit, run_benchmark
+from gatebot.runner import git_commit, run_benchmark, utc_timestamp
 from gatebot.settings import Settings
-from gatebot.verdict import GateReport, Outcome, report_document
+from gatebot.verdict import GateReport, report_document
 from gatebot.workflow import Workflow
 
 EXIT_BUG = 3
 ISSUES_URL = "gatebot's issue tracker"
-
-
-def exit_code(report: GateReport) -> int:
-    """0 passed, 1 a gated metric regressed, 2 the runs could not be compared (no baseline, incomparable)."""
-    outcome = report.outcome
-    if outcome is Outcome.PASSED:
-        return EXIT_PASSED
-    if outcome is Outcome.FAILED:
-        return EXIT_REGRESSED
-    return EXIT_USAGE
 
 
 def _config(args: argparse.Namespace, settings: Settings) -> LoadedConfig:
@@ -68,7 +57,7 @@ def cmd_compare(args: argparse.Namespace, settings: Settings, out: IO[str]) -> i
     candidate = load_results(Path(args.candidate))
     report = GateReport((compare(baseline, candidate, loaded.config),))
     _write_outputs(report, args, out)
-    return exit_code(report)
+    return report.exit_code()
 
 
 def _out_dir(args: argparse.Namespace, settings: Settings) -> Path:
@@ -109,7 +98,7 @@ def cmd_gate(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
     source = FileSource(store, label=os.path.relpath(store.root))
     report = gate(loaded, jobs, _out_dir(args, settings), source=source, log=sys.stderr)
     _write_outputs(report, args, out)
-    return exit_code(report)
+    return report.exit_code()
 
 
 def cmd_baseline_save(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
@@ -119,10 +108,7 @@ def cmd_baseline_save(args: argparse.Namespace, settings: Settings, out: IO[str]
         path = _store(args, settings, loaded).save(results)
         out.write(f"saved the baseline of {results.model} on {results.benchmark} to {path}\n")
         return EXIT_PASSED
-    repository = os.environ.get("GITHUB_REPOSITORY")
-    token = settings.token or (
-        SecretStr(os.environ["GITHUB_TOKEN"]) if os.environ.get("GITHUB_TOKEN") else None
-    )
+    repository, token = settings.repository, settings.token
     if not repository or token is None:
         raise GatebotError(
             "--to-branch needs GITHUB_REPOSITORY (owner/name) and a token in GATEBOT_TOKEN or GITHUB_TOKEN",
@@ -132,11 +118,11 @@ def cmd_baseline_save(args: argparse.Namespace, settings: Settings, out: IO[str]
     if not commit:
         raise GatebotError("--to-branch needs the commit the results belong to", "pass --commit SHA")
     store = BaselineStore(
-        connect(os.environ.get("GITHUB_API_URL"), token),
+        connect(settings.api_url, token),
         repository,
         branch=loaded.config.gate.baselines_branch,
     )
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = utc_timestamp()
     outcome = store.record(results, commit=commit, recorded_at=now)
     done = "recorded" if outcome.appended else "was already recorded"
     out.write(

@@ -261,7 +261,7 @@ def _stamp(results: Results, loaded: LoadedConfig, job: Job, spec: BenchmarkConf
         "git_commit": git_commit(loaded.root),
         "model_digest": artifact_digest(loaded.root, loaded.config.models[job.model].artifacts),
         "config_digest": config_digest(spec),
-        "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": utc_timestamp(),
         "gatebot_version": __version__,
     }
     if results.model != job.model:
@@ -270,6 +270,11 @@ def _stamp(results: Results, loaded: LoadedConfig, job: Job, spec: BenchmarkConf
         job.benchmark, job.model, results.metrics, results.examples, results.provenance, results.directions
     )
     return stamped.with_provenance({k: v for k, v in provenance.items() if v is not None})
+
+
+def utc_timestamp() -> str:
+    """Now, as the ISO 8601 UTC timestamp gatebot writes everywhere."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,5 +18,15 @@ class Settings(BaseSettings):
     baselines: Path | None = Field(
         default=None, description="Local baseline store (default: .gatebot/baselines beside the config)."
     )
-    token: SecretStr | None = Field(default=None, description="GitHub token; never printed.")
+    token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GATEBOT_TOKEN", "GITHUB_TOKEN"),
+        description="GitHub token (GATEBOT_TOKEN, else GITHUB_TOKEN); never printed.",
+    )
+    repository: str | None = Field(
+        default=None, validation_alias="GITHUB_REPOSITORY", description="owner/name, as Actions sets it."
+    )
+    api_url: str | None = Field(
+        default=None, validation_alias="GITHUB_API_URL", description="GitHub's API (Enterprise Server too)."
+    )
     debug: bool = Field(default=False, description="Print tracebacks of unexpected errors.")

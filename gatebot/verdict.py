@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gatebot.errors import InputError
+from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, InputError
 
 VERDICT_SCHEMA = "gatebot/verdict@1"
 
@@ -209,6 +209,15 @@ class GateReport:
     @property
     def passed(self) -> bool:
         return self.outcome is Outcome.PASSED
+
+    def exit_code(self, *, fail_on_regression: bool = True) -> int:
+        """0 passed, 1 a gated metric regressed, 2 no comparison was possible (no baseline, incomparable)."""
+        outcome = self.outcome
+        if outcome is Outcome.FAILED:
+            return EXIT_REGRESSED if fail_on_regression else EXIT_PASSED
+        if outcome in (Outcome.INCOMPARABLE, Outcome.NO_BASELINE):
+            return EXIT_USAGE
+        return EXIT_PASSED
 
 
 def _num(value: float | None) -> float | None:

@@ -300,3 +300,19 @@ def test_benchmark_environment__no_workflow_token(action: ActionHarness) -> None
     run = action.gate("pull_request", event)
     assert "token=." in run.stderr
     assert TOKEN not in run.stdout + run.stderr
+
+
+def test_fork_pull_request_touching_no_model__publish_sets_a_neutral_check(action: ActionHarness) -> None:
+    event = payloads.pull_request_from_fork()
+    action.pull_request(event, ["README.md"])
+    action.fake.add_token("ghs_forkread", {scope: "read" for scope in PERMISSIONS})
+    gated = action.gate("pull_request", event, token="ghs_forkread")
+    assert gated.code == 0, gated.stdout + gated.stderr
+    publish_event = payloads.workflow_run_from_pull_request(fork=True, with_pull_requests=False)
+    publish_event["workflow_run"]["head_sha"] = event["pull_request"]["head"]["sha"]
+    published = action.run("workflow_run", publish_event, "publish", gated.outputs["bundle"])
+    assert published.code == 0, published.stdout + published.stderr
+    assert [(c.conclusion, c.title) for c in checks(action.repo)] == [
+        ("neutral", "No model artifacts changed")
+    ]
+    assert action.repo.comments_on(2) == []
