@@ -95,7 +95,12 @@ def cmd_gate(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
             "nothing to gate: the config names no model with a benchmark", "add models: to the config"
         )
     store = _store(args, settings, loaded)
-    source = FileSource(store, label=os.path.relpath(store.root))
+    label = (
+        os.path.relpath(store.root, loaded.root)
+        if store.root.is_relative_to(loaded.root)
+        else str(store.root)
+    )
+    source = FileSource(store, label=label)
     report = gate(loaded, jobs, _out_dir(args, settings), source=source, log=sys.stderr)
     _write_outputs(report, args, out)
     return report.exit_code()

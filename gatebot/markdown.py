@@ -12,7 +12,7 @@ _ENTITIES = {c: f"&#{ord(c)};" for c in "|`[]*~$\\"}
 _ENTITIES.update({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 _MD_SPECIAL = re.compile("[" + re.escape("".join(_ENTITIES)) + "]")
 _MD_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-_MD_LEADING = re.compile(r"^(\d+(?=[.)])|)([-+=.)#])")
+_MD_LEADING = re.compile(r"^(\d+(?=[.)])|(?=[-+=#]))([-+=.)#])")
 _ZERO_WIDTH_SPACE = "\u200b"
 _AUTOLINK = re.compile(r"(?i)(://|www\.)")
 
