@@ -383,7 +383,6 @@ def _environment() -> jinja2.Environment:
         slices_table=slices_table,
         flips_table=flips_table,
         provenance=_provenance_line,
-        status_label=STATUS_LABEL,
     )
     return env
 

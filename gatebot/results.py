@@ -401,8 +401,8 @@ def _example_rows(examples: Examples) -> Iterator[dict[str, Any]]:
         yield row
 
 
-def results_document(results: Results, *, inline_examples: bool = True) -> dict[str, Any]:
-    """The JSON document of `results` (examples inline unless told otherwise)."""
+def results_document(results: Results) -> dict[str, Any]:
+    """The JSON document of `results`, examples inline."""
     doc: dict[str, Any] = {
         "schema": SCHEMA,
         "benchmark": results.benchmark,
@@ -411,7 +411,7 @@ def results_document(results: Results, *, inline_examples: bool = True) -> dict[
     }
     if results.directions:
         doc["directions"] = results.directions
-    if results.examples is not None and inline_examples:
+    if results.examples is not None:
         doc["examples"] = list(_example_rows(results.examples))
     doc["provenance"] = results.provenance
     return doc
