@@ -36,7 +36,7 @@ from gatebot.commands import (
     respond,
 )
 from gatebot.config import LoadedConfig, load_config
-from gatebot.errors import EXIT_PASSED, GatebotError, InputError
+from gatebot.errors import EXIT_PASSED, GatebotError, InputError, validation_problem
 from gatebot.events import Activity, Plan, PullRequest, Push, find_activity
 from gatebot.gating import BaselineSource, FileSource, Found, RunBase, gate
 from gatebot.github.artifacts import download_artifact
@@ -130,10 +130,10 @@ def _inputs(environ: Mapping[str, str]) -> ActionInputs:
     try:
         return ActionInputs.model_validate(_settings_source(environ))
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        name = str(first["loc"][0]).replace("_", "-")
+        path, message = validation_problem(error)
         raise GatebotError(
-            f"input {name}: {first['msg']}", "fix the `with:` block of the gatebot step"
+            f"input {path.split('.')[0].replace('_', '-')}: {message}",
+            "fix the `with:` block of the gatebot step",
         ) from None
 
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gatebot.errors import InputError
+from gatebot.errors import InputError, validation_problem
 
 BUNDLE_SCHEMA = "gatebot/bundle@1"
 BUNDLE_FILE = "gatebot-bundle.json"
@@ -58,9 +58,8 @@ def parse_bundle(data: bytes, *, where: str) -> Bundle:
     try:
         return Bundle.model_validate(document)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        path = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise InputError(f"{where}: {path}: {first['msg']}", f"expected a {BUNDLE_SCHEMA} file") from None
+        path, message = validation_problem(error)
+        raise InputError(f"{where}: {path}: {message}", f"expected a {BUNDLE_SCHEMA} file") from None
 
 
 def read_bundle(path: Path) -> Bundle:

@@ -17,7 +17,7 @@ from gatebot.action import report_failure, run_action, run_publish
 from gatebot.baselines import DEFAULT_DIR, LocalStore
 from gatebot.compare import compare
 from gatebot.config import DEFAULT_CONFIG_FILE, LoadedConfig, json_schema, load_config
-from gatebot.errors import EXIT_PASSED, EXIT_USAGE, GatebotError, InputError
+from gatebot.errors import EXIT_PASSED, EXIT_USAGE, GatebotError, validation_problem
 from gatebot.gating import FileSource, gate
 from gatebot.github.baseline_store import BaselineStore
 from gatebot.github.client import connect
@@ -335,16 +335,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = bool(args.debug)
     try:
         settings = Settings()
-        debug = debug or settings.debug
+    except ValidationError as error:
+        path, message = validation_problem(error)
+        name = path if path.isupper() else f"GATEBOT_{path.upper()}"
+        print(f"gatebot: error: environment variable {name}: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    debug = debug or settings.debug
+    try:
         code: int = args.func(args, settings, sys.stdout)
         return code
     except GatebotError as error:
         print(f"gatebot: error: {error.one_line()}", file=sys.stderr)
-        return EXIT_USAGE
-    except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        where = ".".join(str(x) for x in first["loc"])
-        print(f"gatebot: error: environment setting GATEBOT_{where.upper()}: {first['msg']}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as error:
         where = f"{error.filename}: " if error.filename else ""
@@ -365,6 +366,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_BUG
-
-
-__all__ = ["InputError", "main"]

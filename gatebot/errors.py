@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 EXIT_PASSED = 0
 EXIT_REGRESSED = 1
 EXIT_USAGE = 2
@@ -33,3 +35,10 @@ class InputError(GatebotError):
 
 class BenchmarkError(GatebotError):
     """A benchmark command failed, timed out or wrote no usable results."""
+
+
+def validation_problem(error: ValidationError) -> tuple[str, str]:
+    """The first problem pydantic found: its dotted field path ('(top level)' for none) and message."""
+    first = error.errors(include_url=False)[0]
+    path = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    return path, str(first["msg"]).removeprefix("Value error, ")

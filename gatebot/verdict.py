@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, InputError
+from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, InputError, validation_problem
 
 VERDICT_SCHEMA = "gatebot/verdict@1"
 
@@ -483,10 +483,9 @@ def report_from_document(document: Any, *, where: str) -> GateReport:
     try:
         doc = _ReportDoc.model_validate(document)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        path = ".".join(str(p) for p in first["loc"])
+        path, message = validation_problem(error)
         raise InputError(
-            f"{where}: verdict {path}: {first['msg']}", "the verdict was not written by gatebot"
+            f"{where}: verdict {path}: {message}", "the verdict was not written by gatebot"
         ) from None
     verdicts = []
     for run in doc.runs:
