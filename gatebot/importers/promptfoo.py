@@ -7,6 +7,8 @@ provider's `Results`: `pass` (0/1 from `success`), `score`, every named assertio
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,14 +202,26 @@ def _import_target(
 
 
 def _example_id(row: _Row) -> str:
-    description = row.test_case.description if row.test_case is not None else None
-    return f"{row.test_idx}: {description}" if description else str(row.test_idx)
+    """An id that survives tests being added or reordered: the test's `id` var, else its description,
+    else a digest of its vars; the test's index only when it has none of these."""
+    case = row.test_case
+    variables = (case.vars if case is not None else None) or row.vars or {}
+    if isinstance(variables.get("id"), (str, int)) and not isinstance(variables.get("id"), bool):
+        return str(variables["id"])
+    if case is not None and case.description:
+        return case.description
+    if variables:
+        canonical = json.dumps(variables, sort_keys=True, default=str, ensure_ascii=False)
+        return "vars:" + hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    return f"test {row.test_idx}"
 
 
 def _add_row(
     path: Path, builder: ColumnBuilder, row: _Row, *, position: int, options: ImportOptions, clashes: set[str]
 ) -> None:
     ident = _example_id(row)
+    if builder.has_row(ident):
+        ident = f"{ident} (test {row.test_idx})"  # two tests alike: tell them apart by position
     if builder.has_row(ident):
         raise fail(
             path, f"results.results[{position}]: test {ident!r} appears twice for one provider", EXPECTED

@@ -49,10 +49,10 @@ def test_baseline__pass_rate_and_named_scores_match_promptfoos_summary(generated
 def test_baseline__ids_and_default_slices(generated: Path) -> None:
     examples = import_results(_output(generated, "baseline")).results[0].examples
     assert examples is not None and len(examples) == 30
-    assert examples.ids[:2] == ["0: q01", "1: q02"]
+    assert examples.ids[:2] == ["q01", "q02"]
     assert list(examples.slices) == ["category", "language"]
     assert examples.slice_values(2) == {"category": "arithmetic", "language": "fr"}
-    q11 = examples.ids.index("10: q11")
+    q11 = examples.ids.index("q11")
     assert examples.scores["pass"][q11] == 0.0
     assert examples.scores["score"][q11] == pytest.approx(2 / 3)
 
@@ -113,7 +113,10 @@ def test_reference_export__provider_by_id__latency_and_cost(reference: Path) -> 
     assert results.metrics["score"] == pytest.approx((0.75 + 2 / 3) / 2)
     assert results.metrics["latency_ms"] == pytest.approx((5794 + 4669) / 2)
     assert results.metrics["cost"] == pytest.approx((0.00049925 + 0.00032425) / 2)
-    assert results.examples is not None and results.examples.ids == ["0", "1"]
+    assert results.examples is not None and [i.startswith("vars:") for i in results.examples.ids] == [
+        True,
+        True,
+    ]
     assert results.examples.slices == {}
 
 
