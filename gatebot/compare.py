@@ -117,6 +117,13 @@ def _direction(name: str, config: Config, baseline: Results, candidate: Results)
     return candidate.directions.get(name) or baseline.directions.get(name)
 
 
+def _shown_as_percent(config: MetricConfig | None, *values: npt.NDArray[np.float64] | float | None) -> bool:
+    """Percentages and points for rates; the metric's own units otherwise (`scale` in the config)."""
+    if config is not None and config.scale != "auto":
+        return config.scale == "percent"
+    return _is_fraction(*values)
+
+
 def _is_fraction(*arrays: npt.NDArray[np.float64] | float | None) -> bool:
     for a in arrays:
         if a is None:
@@ -229,7 +236,7 @@ def _paired_metric(
         baseline=b_vals,
         candidate=c_vals,
         positions=aligned.candidate[keep],
-        fraction=_is_fraction(b_vals, c_vals),
+        fraction=_shown_as_percent(mconf, b_vals, c_vals),
         unscored=unscored,
     )
 
@@ -493,7 +500,7 @@ def _aggregate_row(name: str, baseline: Results, candidate: Results, config: Con
     direction = _direction(name, config, baseline, candidate)
     b = baseline.metrics.get(name)
     c = candidate.metrics.get(name)
-    fraction = _is_fraction(b, c)
+    fraction = _shown_as_percent(mconf, b, c)
     declared = mconf is not None
     if b is None or c is None:
         status = Status.ADDED if b is None else Status.REMOVED

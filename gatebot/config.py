@@ -54,6 +54,11 @@ class MetricConfig(_Strict):
         lt=0.5,
         description="False-alarm rate for this metric's tests, after the multiple-testing correction.",
     )
+    scale: Literal["auto", "percent", "raw"] = Field(
+        default="auto",
+        description="How values are shown: `percent` (0.81 as 81.0%, changes in points), `raw` (the "
+        "metric's units), or `auto`: percent when every value lies between 0 and 1.",
+    )
     mode: GateMode = Field(
         default="regression",
         description="`regression` fails on a significant drop larger than `min_effect`; `non-inferiority` "

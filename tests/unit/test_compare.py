@@ -264,3 +264,11 @@ def test_non_inferiority__nothing_flipped_on_a_tiny_eval__not_shown() -> None:
     verdict = compare(make_results({"accuracy": scores}), make_results({"accuracy": scores}), config)
     assert verdict.rows[0].status is Status.REGRESSED
     assert verdict.rows[0].test == "non-inferiority score test"
+
+
+def test_scale_raw__dollar_cost_not_shown_as_percent() -> None:
+    config = _config(cost={"direction": "lower", "scale": "raw"})
+    verdict = compare(make_results(metrics={"cost": 0.20}), make_results(metrics={"cost": 0.25}), config)
+    assert verdict.rows[0].fraction_scale is False
+    auto = compare(make_results(metrics={"cost": 0.20}), make_results(metrics={"cost": 0.25}), Config())
+    assert auto.rows[0].fraction_scale is True
