@@ -48,7 +48,14 @@ from gatebot.github.interactions import WRITE_PERMISSIONS, head_sha, permission_
 from gatebot.github.pulls import changed_files
 from gatebot.markdown import escape_md
 from gatebot.plan import Job, affected_models, matches, models_to_record, select_jobs
-from gatebot.report import RenderOptions, check_title, fit_markdown, render_markdown, render_overrides
+from gatebot.report import (
+    RenderOptions,
+    check_title,
+    cut_at_line,
+    fit_markdown,
+    render_markdown,
+    render_overrides,
+)
 from gatebot.results import atomic_write
 from gatebot.runner import base_worktree, remove_worktree, run_benchmark, utc_timestamp
 from gatebot.verdict import GateReport, Outcome, TrendPoint, report_document, report_from_document
@@ -537,15 +544,13 @@ def _record_acceptance(ctx: Context, gh: Github, existing: IssueComment, state: 
     """Rewrite the comment's state and overrides (the report stays as it was) and re-evaluate the check."""
     report = report_part(existing.body or "") or ""
     overrides = render_overrides(state)
-    room = COMMENT_LIMIT - len(compose_comment(ctx.mark, state, overrides, "")) - len(_CUT_NOTE)
-    if len(report) > room:
-        report = report[: report.rfind("\n", 0, room) + 1] + _CUT_NOTE
+    room = COMMENT_LIMIT - len(compose_comment(ctx.mark, state, overrides, ""))
+    report = cut_at_line(report, room, hint="The full report is in the job summary of the workflow run.")
     body = compose_comment(ctx.mark, state, overrides, report)
     call("recording the acceptance in gatebot's comment", "pull-requests: write", lambda: existing.edit(body))
     _check(ctx, gh, state, overrides + report)
 
 
-_CUT_NOTE = "\n_The report was cut to fit GitHub's size limit; the full one is in the job summary._\n"
 _RERUN_FAILED = (
     "gatebot could not re-run the workflow (that needs `actions: write`, or the run is gone), so it "
     "published the last report again. Push a commit, or re-run the job from the Checks tab."

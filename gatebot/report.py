@@ -463,10 +463,17 @@ def fit_markdown(report: GateReport, options: RenderOptions, *, limit: int, rese
         )
         if len(text) <= budget:
             return text
+    return cut_at_line(text, budget, hint=options.full_report_hint)
+
+
+def cut_at_line(text: str, limit: int, *, hint: str | None = None) -> str:
+    """`text` if it fits in `limit` characters; else its first whole lines and a note that says so."""
+    if len(text) <= limit:
+        return text
     note = "\n\n_The report was cut to fit GitHub's size limit._\n"
-    if options.full_report_hint:
-        note += f"{options.full_report_hint}\n"
-    head = text[: max(0, budget - len(note))]
+    if hint:
+        note += f"{hint}\n"
+    head = text[: max(0, limit - len(note))]
     return head[: head.rfind("\n") + 1] + note
 
 

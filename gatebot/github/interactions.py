@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from github import Github
 
+from gatebot.commands import Reaction
 from gatebot.github.client import GitHubAPIError, call
 
-Reaction = Literal["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
 WRITE_PERMISSIONS = frozenset({"admin", "write"})  # GitHub reports the maintain role as "write"
 
 
