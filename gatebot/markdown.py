@@ -15,6 +15,8 @@ _MD_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 _MD_LEADING = re.compile(r"^(\d+(?=[.)])|(?=[-+=#]))([-+=.)#])")
 _ZERO_WIDTH_SPACE = "\u200b"
 _AUTOLINK = re.compile(r"(?i)(://|www\.)")
+# GitHub links `#123`, `owner/repo#123` and `GH-123` to issues (and notifies them of the mention).
+_ISSUE_REFERENCE = re.compile(r"(?i)(#|\bGH-)(?=\d)")
 
 
 def trusted(text: str) -> Markup:
@@ -24,10 +26,13 @@ def trusted(text: str) -> Markup:
 
 def escape_md(value: object) -> Markup:
     """Escape text for GitHub markdown and HTML alike: no markup, no table breaks, no @mentions, no
-    autolinks, one line. Safe in table cells, paragraphs and raw HTML such as `<summary>`."""
+    autolinks, no issue references, one line. Safe in table cells, paragraphs and raw HTML such as
+    `<summary>`."""
     if isinstance(value, Markup):
         return value
     text = " ".join(str(value).split())
+    # Before the entities below, whose `&#NN;` must stay whole.
+    text = _ISSUE_REFERENCE.sub(lambda m: m.group(1) + _ZERO_WIDTH_SPACE, text)
     text = _MD_SPECIAL.sub(lambda m: _ENTITIES[m.group(0)], text)
     text = _MD_EDGE_UNDERSCORE.sub("&#95;", text)
     text = _MD_LEADING.sub(lambda m: f"{m.group(1)}&#{ord(m.group(2))};", text)
