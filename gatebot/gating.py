@@ -9,50 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO
 
-from gatebot.baselines import LocalStore
+from gatebot.baselines import BaselineSource, Found
 from gatebot.compare import attach_reference, compare, missing_baseline
 from gatebot.config import LoadedConfig
 from gatebot.plan import Job
 from gatebot.results import Results
 from gatebot.runner import run_benchmark
 from gatebot.verdict import GateReport, TrendPoint, Verdict
-
-
-@dataclass(frozen=True)
-class Found:
-    """A baseline and, for the reader, where it came from."""
-
-    results: Results
-    source: str
-
-
-class BaselineSource(Protocol):
-    def find(self, model: str, benchmark: str) -> Found | None: ...
-
-    def trend(self, model: str, benchmark: str, points: int) -> list[TrendPoint]: ...
-
-
-@dataclass(frozen=True)
-class FileSource:
-    """Baselines committed with the code: `.gatebot/baselines/<model>/<benchmark>.json`."""
-
-    store: LocalStore
-    label: str
-
-    def find(self, model: str, benchmark: str) -> Found | None:
-        results = self.store.load(model, benchmark)
-        if results is None:
-            return None
-        return Found(results, f"{self.label}/{model}/{benchmark}.json")
-
-    def trend(self, model: str, benchmark: str, points: int) -> list[TrendPoint]:
-        del model, benchmark, points
-        return []
-
 
 RunBase = Callable[[Job], Found | None]
 Group = Callable[[str], AbstractContextManager[None]]
