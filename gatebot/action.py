@@ -432,9 +432,8 @@ def run_action(environ: Mapping[str, str], *, log: IO[str] | None = None, record
     report = gate(
         loaded,
         jobs,
-        out_dir,
+        candidate=lambda job: run_benchmark(loaded, job, out_dir, log=log)[0],
         source=_sources(ctx, gh, loaded, base_sha or sha),
-        log=log,
         group=wf.group,
         run_base=_run_base(ctx, loaded, base_sha, out_dir) if base_sha else None,
     )

@@ -100,7 +100,13 @@ def cmd_gate(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
         else str(store.root)
     )
     source = FileSource(store, label=label)
-    report = gate(loaded, jobs, _out_dir(args, settings), source=source, log=sys.stderr)
+    out_dir = _out_dir(args, settings)
+    report = gate(
+        loaded,
+        jobs,
+        candidate=lambda job: run_benchmark(loaded, job, out_dir, log=sys.stderr)[0],
+        source=source,
+    )
     _write_outputs(report, args, out)
     return report.exit_code()
 
