@@ -21,7 +21,7 @@ from github import Github
 from github.IssueComment import IssueComment
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from gatebot.baselines import DEFAULT_DIR, LocalStore
+from gatebot.baselines import DEFAULT_DIR, BaselineSource, BaselineStore, FileSource, Found, LocalStore
 from gatebot.bundle import ARTIFACT_NAME, BUNDLE_FILE, Bundle, bundle_from_zip, read_bundle, write_bundle
 from gatebot.commands import (
     State,
@@ -38,12 +38,12 @@ from gatebot.commands import (
 from gatebot.config import LoadedConfig, load_config
 from gatebot.errors import EXIT_PASSED, GatebotError, InputError, validation_problem
 from gatebot.events import Activity, Plan, PullRequest, Push, find_activity
-from gatebot.gating import BaselineSource, FileSource, Found, RunBase, gate
+from gatebot.gating import RunBase, gate
 from gatebot.github.artifacts import download_artifact
-from gatebot.github.baseline_store import BaselineStore, github_is_ancestor
 from gatebot.github.checks import CHECK_TEXT_LIMIT, CheckPayload, Conclusion, Published, publish_check
 from gatebot.github.client import call, connect
 from gatebot.github.comments import ACTIONS_BOT, COMMENT_LIMIT, find_sticky, marker, post_sticky
+from gatebot.github.git_data import github_is_ancestor
 from gatebot.github.interactions import WRITE_PERMISSIONS, head_sha, permission_of, react, reply, rerun
 from gatebot.github.pulls import changed_files
 from gatebot.markdown import escape_md
@@ -432,9 +432,8 @@ def run_action(environ: Mapping[str, str], *, log: IO[str] | None = None, record
     report = gate(
         loaded,
         jobs,
-        out_dir,
+        candidate=lambda job: run_benchmark(loaded, job, out_dir, log=log)[0],
         source=_sources(ctx, gh, loaded, base_sha or sha),
-        log=log,
         group=wf.group,
         run_base=_run_base(ctx, loaded, base_sha, out_dir) if base_sha else None,
     )

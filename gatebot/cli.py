@@ -14,12 +14,11 @@ from pydantic import ValidationError
 
 from gatebot import __version__
 from gatebot.action import report_failure, run_action, run_publish
-from gatebot.baselines import DEFAULT_DIR, LocalStore
+from gatebot.baselines import DEFAULT_DIR, BaselineStore, FileSource, LocalStore
 from gatebot.compare import compare
 from gatebot.config import DEFAULT_CONFIG_FILE, LoadedConfig, json_schema, load_config
 from gatebot.errors import EXIT_PASSED, EXIT_USAGE, GatebotError, validation_problem
-from gatebot.gating import FileSource, gate
-from gatebot.github.baseline_store import BaselineStore
+from gatebot.gating import gate
 from gatebot.github.client import connect
 from gatebot.importers import FORMATS, ImportOptions, import_results
 from gatebot.plan import select_jobs
@@ -101,7 +100,13 @@ def cmd_gate(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
         else str(store.root)
     )
     source = FileSource(store, label=label)
-    report = gate(loaded, jobs, _out_dir(args, settings), source=source, log=sys.stderr)
+    out_dir = _out_dir(args, settings)
+    report = gate(
+        loaded,
+        jobs,
+        candidate=lambda job: run_benchmark(loaded, job, out_dir, log=sys.stderr)[0],
+        source=source,
+    )
     _write_outputs(report, args, out)
     return report.exit_code()
 

@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gatebot.baselines import BaselineStore
 from gatebot.commands import report_part
-from gatebot.github.baseline_store import BaselineStore
 from gatebot.results import load_results
 from tests.fakegithub import events as payloads
 from tests.github.harness import DEMO, REPO, ActionHarness, checks, opened

@@ -23,15 +23,11 @@ import requests
 from github import Auth, Github
 from pydantic import SecretStr
 
+from gatebot.baselines import BaselineStore
+from gatebot.baselines.layout import BACKOFF_CAP_SECONDS, MAX_ATTEMPTS, HistoryEntry
 from gatebot.errors import GatebotError, InputError
-from gatebot.github.baseline_store import (
-    BACKOFF_CAP_SECONDS,
-    MAX_ATTEMPTS,
-    BaselineStore,
-    HistoryEntry,
-    github_is_ancestor,
-)
 from gatebot.github.client import GitHubAPIError, connect
+from gatebot.github.git_data import github_is_ancestor
 from gatebot.results import Results
 from tests.factories import make_results
 from tests.fakegithub import FakeGitHub, Repository

@@ -1,5 +1,5 @@
 """The pure parts of the baselines branch: layout paths, history lines, entries, choosing a baseline,
-backoff. No network: the GitHub side is in tests/github/test_baseline_store.py."""
+backoff. No network: the GitHub side is in tests/github/test_baselines_branch.py."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from gatebot.errors import GatebotError, InputError
-from gatebot.github.baseline_store import (
+from gatebot.baselines.layout import (
     BACKOFF_CAP_SECONDS,
     HistoryEntry,
     append_line,
@@ -25,6 +24,7 @@ from gatebot.github.baseline_store import (
     history_path,
     parse_history,
 )
+from gatebot.errors import GatebotError, InputError
 from tests.factories import make_results
 
 PARENTS = {"c1": [], "c2": ["c1"], "c3": ["c2"], "side": ["c1"], "merge": ["c3", "side"]}
