@@ -19,6 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gatebot import decision
 from gatebot.markdown import escape_md
 from gatebot.verdict import GateReport
 
@@ -192,18 +193,18 @@ class State(_Strict):
     @property
     def accepted(self) -> bool:
         """A failed gate whose every regression is accepted for the current head."""
-        return self.outcome == "failed" and bool(self.regressions) and not self.unaccepted()
+        return decision.accepted(
+            self.outcome, regressions=len(self.regressions), unaccepted=len(self.unaccepted())
+        )
 
     def check_conclusion(self) -> Literal["success", "failure", "neutral"]:
-        if self.outcome == "passed" or self.accepted:
-            return "success"
-        return "failure"
+        return decision.check_conclusion(self.outcome, accepted=self.accepted)
 
     def check_title(self) -> str:
-        if self.accepted:
-            latest = self.current_acceptances()[-1]
-            return f"Accepted by @{latest.by}: {latest.reason}"[:255]
-        return self.title
+        latest = self.current_acceptances()[-1] if self.accepted else None
+        return decision.title_after_acceptance(
+            self.title, accepted_by=None if latest is None else (latest.by, latest.reason)
+        )
 
 
 def regressions_of(report: GateReport) -> tuple[Regression, ...]:

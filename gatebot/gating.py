@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from gatebot.baselines import LocalStore
-from gatebot.compare import attach_reference, compare, missing_baseline
+from gatebot.compare import compare
 from gatebot.config import LoadedConfig
+from gatebot.decision import attach_reference, missing_baseline
 from gatebot.plan import Job
 from gatebot.results import Results
 from gatebot.runner import run_benchmark

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gatebot.config import DEFAULT_ALPHA
 from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, InputError, validation_problem
 
 VERDICT_SCHEMA = "gatebot/verdict@1"
@@ -33,35 +34,58 @@ class Outcome(str, Enum):
     NO_BASELINE = "no_baseline"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Row:
-    """One metric, overall (`slice_key` None) or on one slice."""
+    """One metric, overall or on one slice: the two runs' values, the test, and what the gate made of it."""
 
     metric: str
-    slice_key: str | None
-    slice_value: str | None
+    """The metric's name, as in the results."""
+    slice_key: str | None = None
+    """The slice's key (`language`); None for the metric over every example."""
+    slice_value: str | None = None
+    """The slice's value (`es`); None when `slice_key` is."""
     status: Status
+    """What the gate made of the move (the rules are in `gatebot.decision`)."""
     gated: bool
+    """Whether the row can fail the gate (a gated metric, overall or on a slice large enough to gate)."""
     declared: bool
+    """Whether the config declares the metric under `metrics:`."""
     direction: str | None
+    """`higher` or `lower` is better; None when neither the config nor the results say."""
     n: int
+    """Examples compared (both runs scored them); 0 for a metric known only as an aggregate."""
     baseline: float | None
+    """The baseline's value: the mean over the compared examples, or the aggregate; None when absent."""
     candidate: float | None
+    """The candidate's value, likewise."""
     delta: float | None
+    """`candidate - baseline`; None when either is absent."""
     ci_low: float | None = None
+    """Lower end of the confidence interval of `delta`; None without per-example scores."""
     ci_high: float | None = None
+    """Upper end of the confidence interval of `delta`."""
     ci_method: str | None = None
+    """How the interval was computed."""
     test: str = "none"
+    """The test behind the status: a paired test's name, `threshold` (tolerances only) or `none`."""
     p_value: float | None = None
     """One-sided p-value in the direction the metric moved (toward worse or better), before correction."""
     p_adjusted: float | None = None
     """The same after the multiple-testing correction; None for rows outside the gated family."""
     detectable_drop: float | None = None
+    """The smallest drop this many examples detect with 80% power at `alpha`; None without a test."""
     worse_count: int | None = None
+    """Examples whose score got worse; None without per-example scores."""
     better_count: int | None = None
+    """Examples whose score got better; None without per-example scores."""
     fraction_scale: bool = False
+    """Shown as percentages and points (a rate) rather than in the metric's own units."""
     min_effect: float | None = None
+    """The declared `min_effect`, for the reader; None for an undeclared metric or a row without a test."""
     reason: str = ""
+    """Why the status, in words for the reader."""
+    alpha: float | None = None
+    """The significance level the row's paired test was judged at; None for a row without one."""
 
     @property
     def relative(self) -> float | None:
@@ -126,16 +150,25 @@ class Comparability:
         return self.common > 0 and self.overlap >= self.min_overlap
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Method:
     """How the verdict was computed, recorded beside it."""
 
     correction: str
+    """The multiple-testing correction across the gated tests (`holm`, `bh`, `none`)."""
     confidence: float
+    """The confidence level of the intervals."""
     bootstrap_resamples: int
+    """Resamples of the bootstrap intervals."""
     seed: int
+    """The seed of the bootstrap's generators: the same inputs give the same verdict."""
     min_slice_size: int
+    """Slices with fewer examples are shown but never gate."""
     tests: int
+    """Gated tests in the correction's family."""
+    alpha: float = DEFAULT_ALPHA
+    """The significance level of a metric that sets no `alpha`; a metric that sets one is judged at its
+    own, which its rows record (`Row.alpha`)."""
 
 
 @dataclass(frozen=True)
@@ -199,12 +232,11 @@ class GateReport:
 
     @property
     def outcome(self) -> Outcome:
-        outcomes = {v.outcome for v in self.verdicts}
-        # A regression is named first: a run that cannot be compared must not hide one found elsewhere.
-        for worst in (Outcome.FAILED, Outcome.INCOMPARABLE, Outcome.NO_BASELINE):
-            if worst in outcomes:
-                return worst
-        return Outcome.PASSED
+        """The worst outcome of the verdicts (the rule is `decision.report_outcome`)."""
+        # Imported here: `decision` builds verdicts, so it imports this module.
+        from gatebot.decision import report_outcome  # noqa: PLC0415
+
+        return report_outcome(v.outcome for v in self.verdicts)
 
     @property
     def passed(self) -> bool:
@@ -256,6 +288,7 @@ def _row_document(row: Row, verdict: Verdict) -> dict[str, Any]:
             "worse": row.worse_count,
             "better": row.better_count,
             "reason": row.reason,
+            "alpha": row.alpha,
         }
     )
     return doc
@@ -302,6 +335,7 @@ def _verdict_document(v: Verdict) -> dict[str, Any]:
             "seed": v.method.seed,
             "min_slice_size": v.method.min_slice_size,
             "gated_tests": v.method.tests,
+            "alpha": v.method.alpha,
         },
         "flips": [
             {
@@ -377,6 +411,7 @@ class _RowDoc(_Doc):
     worse: int | None = None
     better: int | None = None
     reason: str = ""
+    alpha: float | None = None
 
     def row(self) -> Row:
         low, high = self.ci if self.ci is not None else (None, None)
@@ -404,6 +439,7 @@ class _RowDoc(_Doc):
             fraction_scale=self.scale == "points",
             min_effect=self.min_effect,
             reason=self.reason,
+            alpha=self.alpha,
         )
 
 
@@ -439,6 +475,7 @@ class _MethodDoc(_Doc):
     seed: int
     min_slice_size: int
     gated_tests: int
+    alpha: float = DEFAULT_ALPHA
 
 
 class _ReferenceDoc(_Doc):
@@ -523,12 +560,13 @@ def report_from_document(document: Any, *, where: str) -> GateReport:
                 method=None
                 if m is None
                 else Method(
-                    m.correction,
-                    m.confidence,
-                    m.bootstrap_resamples,
-                    m.seed,
-                    m.min_slice_size,
-                    m.gated_tests,
+                    correction=m.correction,
+                    confidence=m.confidence,
+                    bootstrap_resamples=m.bootstrap_resamples,
+                    seed=m.seed,
+                    min_slice_size=m.min_slice_size,
+                    tests=m.gated_tests,
+                    alpha=m.alpha,
                 ),
                 notes=tuple(run.notes),
                 baseline_provenance=run.baseline_provenance,

@@ -84,7 +84,7 @@ def test_signed_delta__fraction_in_points_raw_in_units() -> None:
 
 
 def test_reference_model__column_and_gate_when_configured() -> None:
-    from gatebot.compare import attach_reference
+    from gatebot.decision import attach_reference
 
     rng = np.random.default_rng(3)
     base_model = (rng.random(500) < 0.85).astype(float)
