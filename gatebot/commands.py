@@ -1,4 +1,5 @@
-"""Slash commands in pull-request comments, and the state gatebot keeps in its sticky comment.
+"""Slash commands in pull-request comments, the state gatebot keeps in its sticky comment, and the
+comment's overrides block (who accepted what).
 
 Pure: a comment body in, commands out; a state in, a state out. Nothing here is executed, nothing is
 interpolated into a shell: a command is recognised only as a whole line `/gatebot <verb> …` outside
@@ -20,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gatebot import decision
-from gatebot.markdown import escape_md
+from gatebot.markdown import escape_md, table
 from gatebot.verdict import GateReport
 
 STATE_SCHEMA = "gatebot/state@1"
@@ -253,6 +254,37 @@ def report_part(body: str) -> str | None:
     """The report section of a sticky comment gatebot wrote, to keep it as is when only overrides change."""
     _, found, rest = body.partition(REPORT_MARK + "\n")
     return rest if found else None
+
+
+def render_overrides(state: State) -> str:
+    """Who accepted which regression, and why: the audit trail shown above the report."""
+    lines: list[str] = []
+    current = state.current_acceptances()
+    if current:
+        open_count = len(state.unaccepted())
+        total = len(state.regressions)
+        if total and open_count == 0:
+            noun = "regression" if total == 1 else "regressions"
+            commit = escape_md(state.head_sha[:7])
+            lines.append(f"> ✅ **All {total} {noun} accepted** for commit {commit}: the check passes.")
+        elif total:
+            lines.append(
+                f"> ⚠️ {total - open_count} of {total} regressions accepted for commit "
+                f"{escape_md(state.head_sha[:7])}; the others still fail the check."
+            )
+        lines.append("")
+        rows = [(f"@{a.by}", a.at, a.target, a.reason) for a in current]
+        lines.append(table(("Accepted by", "When", "What", "Why"), rows))
+        lines.append("")
+    expired = state.expired_acceptances()
+    if expired:
+        shown = ", ".join(
+            f"{escape_md('@' + a.by)} ({escape_md(a.target)}, commit {escape_md(a.head_sha[:7])})"
+            for a in expired[-5:]
+        )
+        lines.append(f"> Acceptances for earlier commits no longer apply after a new push: {shown}.")
+        lines.append("")
+    return "\n".join(lines) + ("\n" if lines else "")
 
 
 # --- answering a command ------------------------------------------------------------------------------
