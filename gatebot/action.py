@@ -32,6 +32,7 @@ from gatebot.commands import (
     parse_commands,
     refused,
     regressions_of,
+    render_overrides,
     report_part,
     respond,
 )
@@ -48,14 +49,7 @@ from gatebot.github.interactions import WRITE_PERMISSIONS, head_sha, permission_
 from gatebot.github.pulls import changed_files
 from gatebot.markdown import escape_md
 from gatebot.plan import Job, affected_models, matches, models_to_record, select_jobs
-from gatebot.report import (
-    RenderOptions,
-    check_title,
-    cut_at_line,
-    fit_markdown,
-    render_markdown,
-    render_overrides,
-)
+from gatebot.report import RenderOptions, check_title, cut_at_line, fit_markdown, render_markdown
 from gatebot.results import atomic_write
 from gatebot.runner import base_worktree, remove_worktree, run_benchmark, utc_timestamp
 from gatebot.verdict import GateReport, Outcome, TrendPoint, report_document, report_from_document

@@ -1,4 +1,5 @@
-"""Slash commands in pull-request comments, and the state gatebot keeps in its sticky comment.
+"""Slash commands in pull-request comments, the state gatebot keeps in its sticky comment, and the
+comment's overrides block (who accepted what).
 
 Pure: a comment body in, commands out; a state in, a state out. Nothing here is executed, nothing is
 interpolated into a shell: a command is recognised only as a whole line `/gatebot <verb> …` outside
@@ -19,7 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gatebot.markdown import escape_md
+from gatebot import decision
+from gatebot.markdown import escape_md, table
 from gatebot.verdict import GateReport
 
 STATE_SCHEMA = "gatebot/state@1"
@@ -192,18 +194,18 @@ class State(_Strict):
     @property
     def accepted(self) -> bool:
         """A failed gate whose every regression is accepted for the current head."""
-        return self.outcome == "failed" and bool(self.regressions) and not self.unaccepted()
+        return decision.accepted(
+            self.outcome, regressions=len(self.regressions), unaccepted=len(self.unaccepted())
+        )
 
     def check_conclusion(self) -> Literal["success", "failure", "neutral"]:
-        if self.outcome == "passed" or self.accepted:
-            return "success"
-        return "failure"
+        return decision.check_conclusion(self.outcome, accepted=self.accepted)
 
     def check_title(self) -> str:
-        if self.accepted:
-            latest = self.current_acceptances()[-1]
-            return f"Accepted by @{latest.by}: {latest.reason}"[:255]
-        return self.title
+        latest = self.current_acceptances()[-1] if self.accepted else None
+        return decision.title_after_acceptance(
+            self.title, accepted_by=None if latest is None else (latest.by, latest.reason)
+        )
 
 
 def regressions_of(report: GateReport) -> tuple[Regression, ...]:
@@ -252,6 +254,37 @@ def report_part(body: str) -> str | None:
     """The report section of a sticky comment gatebot wrote, to keep it as is when only overrides change."""
     _, found, rest = body.partition(REPORT_MARK + "\n")
     return rest if found else None
+
+
+def render_overrides(state: State) -> str:
+    """Who accepted which regression, and why: the audit trail shown above the report."""
+    lines: list[str] = []
+    current = state.current_acceptances()
+    if current:
+        open_count = len(state.unaccepted())
+        total = len(state.regressions)
+        if total and open_count == 0:
+            noun = "regression" if total == 1 else "regressions"
+            commit = escape_md(state.head_sha[:7])
+            lines.append(f"> ✅ **All {total} {noun} accepted** for commit {commit}: the check passes.")
+        elif total:
+            lines.append(
+                f"> ⚠️ {total - open_count} of {total} regressions accepted for commit "
+                f"{escape_md(state.head_sha[:7])}; the others still fail the check."
+            )
+        lines.append("")
+        rows = [(f"@{a.by}", a.at, a.target, a.reason) for a in current]
+        lines.append(table(("Accepted by", "When", "What", "Why"), rows))
+        lines.append("")
+    expired = state.expired_acceptances()
+    if expired:
+        shown = ", ".join(
+            f"{escape_md('@' + a.by)} ({escape_md(a.target)}, commit {escape_md(a.head_sha[:7])})"
+            for a in expired[-5:]
+        )
+        lines.append(f"> Acceptances for earlier commits no longer apply after a new push: {shown}.")
+        lines.append("")
+    return "\n".join(lines) + ("\n" if lines else "")
 
 
 # --- answering a command ------------------------------------------------------------------------------

@@ -1,40 +1,35 @@
 """Compare a candidate run with its baseline: per metric, per slice, per example, into a `Verdict`.
 
-The decision rule lives in one function, `decide`. Everything here is pure: results and settings in,
-frozen values out; the bootstrap's randomness comes from generators seeded by the gate's `seed` and the
-test's name, so the same inputs always give the same verdict.
+This module measures: it pairs the examples both runs scored, runs the paired tests overall and on every
+slice, and corrects the p-values of the gated family together. What the measurements mean (statuses,
+reasons, which rows gate, the outcome) is decided in `gatebot.decision`. Everything here is pure: results
+and settings in, frozen values out; the bootstrap's randomness comes from generators seeded by the gate's
+`seed` and the test's name, so the same inputs always give the same verdict.
+
+It is over 400 lines because pairing, alignment, slicing and the tests all work on one metric's aligned
+scores (`_PairedMetric`); split into modules they would only pass those arrays around.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from gatebot import stats
-from gatebot.config import Config, GateSettings, MetricConfig
+from gatebot import decision, stats
+from gatebot.config import DEFAULT_ALPHA, Config, GateSettings, MetricConfig
 from gatebot.results import Examples, Results
-from gatebot.verdict import (
-    Comparability,
-    FlipExample,
-    Flips,
-    Method,
-    Outcome,
-    Reference,
-    Row,
-    Status,
-    Verdict,
-)
+from gatebot.verdict import Comparability, FlipExample, Flips, Method, Row, Verdict
 
 _CONTINUOUS_DROPS_KEPT = 100
 _MAX_SLICE_VALUES = 100
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Pending:
     """A row whose status waits for the multiple-testing correction."""
 
@@ -46,50 +41,6 @@ class _Pending:
     direction: str | None
     gated: bool
     fraction: bool
-
-
-def decide(
-    *,
-    delta: float,
-    baseline: float,
-    higher_is_better: bool,
-    config: MetricConfig,
-    significant_worse: bool | None,
-    significant_better: bool | None,
-) -> tuple[Status, str]:
-    """The gate's rule for one metric, in one place.
-
-    With significance known (paired data): a move counts only when it is statistically significant AND
-    material (larger than `min_effect`, and than `max_relative_drop` of the baseline when set). In
-    non-inferiority mode `significant_worse` means "not shown to be within the margin".
-    Without it (aggregates only) every move past the tolerances counts: the threshold rule.
-    """
-    oriented = delta if higher_is_better else -delta
-    size = abs(delta)
-    material = size > config.min_effect
-    if config.max_relative_drop is not None and baseline != 0:
-        material = material and size / abs(baseline) > config.max_relative_drop
-    if significant_worse is None or significant_better is None:
-        if oriented < 0 and material:
-            return Status.REGRESSED, "moved the wrong way by more than the tolerance (no significance test)"
-        if oriented > 0 and material:
-            return Status.IMPROVED, "improved by more than the tolerance (no significance test)"
-        return Status.UNCHANGED, "within the tolerance (no significance test)"
-    if config.mode == "non-inferiority":
-        if significant_better and material:
-            return Status.IMPROVED, "significant improvement"
-        if significant_worse:
-            return Status.REGRESSED, f"not shown that any drop is smaller than {config.min_effect:g}"
-        return Status.WITHIN_NOISE, f"shown that any drop is smaller than {config.min_effect:g}"
-    if significant_worse:
-        if material:
-            return Status.REGRESSED, "significant drop larger than min_effect"
-        return Status.UNCHANGED, "significant but smaller than min_effect"
-    if significant_better:
-        if material:
-            return Status.IMPROVED, "significant improvement larger than min_effect"
-        return Status.UNCHANGED, "significant but smaller than min_effect"
-    return Status.WITHIN_NOISE, "not statistically significant"
 
 
 def _seed_for(seed: int, *parts: str) -> np.random.Generator:
@@ -175,7 +126,16 @@ class _PairedMetric:
     def pending(
         self, result: stats.PairedResult, key: str | None = None, value: str | None = None
     ) -> _Pending:
-        return _Pending(self.name, key, value, result, self.config, self.direction, self.gated, self.fraction)
+        return _Pending(
+            metric=self.name,
+            slice_key=key,
+            slice_value=value,
+            result=result,
+            config=self.config,
+            direction=self.direction,
+            gated=self.gated,
+            fraction=self.fraction,
+        )
 
 
 def _flip_examples(
@@ -304,8 +264,11 @@ def compare(baseline: Results, candidate: Results, config: Config) -> Verdict:
                 f"{name}: {pm.unscored} of the {scored} examples the baseline scored have no score in the "
                 f"candidate; compared on the {pm.baseline.size} both scored."
             )
-            if pm.gated and pm.baseline.size < gate.min_overlap * scored:
-                rows.append(_unscored_row(pm, scored))
+            unscored = decision.too_few_scored(
+                compared=pm.baseline.size, scored=scored, wants_gate=pm.gated, min_overlap=gate.min_overlap
+            )
+            if unscored is not None:
+                rows.append(_unscored_row(pm, unscored))
                 continue
         result = pm.test(None, gate)
         pending.append(pm.pending(result))
@@ -324,11 +287,6 @@ def compare(baseline: Results, candidate: Results, config: Config) -> Verdict:
         (rows if row.slice_key is None else slice_rows).append(row)
     rows.sort(key=lambda r: metric_names.index(r.metric))
     slice_rows.sort(key=lambda r: (metric_names.index(r.metric), r.slice_key or "", r.slice_value or ""))
-    outcome = Outcome.PASSED
-    if any(r.gated and r.status in (Status.REGRESSED, Status.REMOVED) for r in (*rows, *slice_rows)):
-        outcome = Outcome.FAILED
-    if any(r.gated and r.status is Status.INCOMPARABLE for r in rows):
-        outcome = Outcome.INCOMPARABLE
     if comparability is not None:
         notes.extend(_comparability_notes(comparability))
     method = Method(
@@ -338,11 +296,12 @@ def compare(baseline: Results, candidate: Results, config: Config) -> Verdict:
         seed=gate.seed,
         min_slice_size=gate.min_slice_size,
         tests=sum(1 for r in (*rows, *slice_rows) if r.gated and r.test not in ("threshold", "none")),
+        alpha=DEFAULT_ALPHA,
     )
     return Verdict(
         model=candidate.model,
         benchmark=candidate.benchmark,
-        outcome=outcome,
+        outcome=decision.verdict_outcome(rows, slice_rows),
         rows=tuple(rows),
         slice_rows=tuple(slice_rows),
         flips=tuple(flips),
@@ -389,63 +348,50 @@ def _slice_keys(examples: Examples, gate: GateSettings, notes: list[str]) -> lis
     return keys
 
 
-def _effective(config: MetricConfig | None, direction: str) -> MetricConfig:
-    """The declared metric config, or the defaults for a metric whose direction the results declare."""
-    if config is not None:
-        return config
-    return MetricConfig(direction="lower" if direction == "lower" else "higher")
-
-
 def _resolve(pending: Sequence[_Pending], gate: GateSettings) -> list[Row]:
-    """Adjust the p-values of the gated family together, then decide each row.
+    """Adjust the p-values of the gated family together, then have each row decided.
 
-    The family is every gated metric overall and on every slice with at least `min_slice_size` examples.
-    Rows outside it (undeclared metrics, small slices) are decided on their own p-values and never gate.
+    The family is every test `decision.joins_family` admits; the others are decided on their own p-values.
     """
     family = [
         i
         for i, p in enumerate(pending)
-        if p.gated and p.direction is not None and (p.slice_key is None or p.result.n >= gate.min_slice_size)
+        if decision.joins_family(
+            wants_gate=p.gated,
+            direction=p.direction,
+            slice_key=p.slice_key,
+            n=p.result.n,
+            min_slice_size=gate.min_slice_size,
+        )
     ]
-    gate_p = [_gate_p(pending[i]) for i in family]
-    adj_gate = dict(zip(family, stats.adjust(np.array(gate_p), gate.correction).tolist(), strict=True))
+    p_gate = np.array([decision.gate_p(pending[i].result) for i in family], dtype=np.float64)
+    adj_gate = dict(zip(family, stats.adjust(p_gate, gate.correction).tolist(), strict=True))
     p_better = np.array([pending[i].result.p_better for i in family], dtype=np.float64)
     adj_better = dict(zip(family, stats.adjust(p_better, gate.correction).tolist(), strict=True))
     rows = []
     for i, p in enumerate(pending):
         r = p.result
-        alpha = p.config.alpha if p.config is not None else 0.05
-        non_inferiority = r.p_noninferior is not None
-        worse_side = non_inferiority or ((r.delta < 0) == (p.direction != "lower") and r.delta != 0)
-        shown_p = _gate_p(p) if worse_side else r.p_better
-        shown_adj = (adj_gate if worse_side else adj_better).get(i)
-        if p.direction is None:
-            changed = min(r.p_worse, r.p_better) < alpha / 2
-            status = Status.CHANGED if changed else Status.WITHIN_NOISE
-            reason = (
-                "changed significantly; direction not declared"
-                if changed
-                else "not statistically significant"
-            )
-        else:
-            significant = adj_gate.get(i, _gate_p(p)) < alpha
-            status, reason = decide(
-                delta=r.delta,
-                baseline=r.baseline_mean,
-                higher_is_better=p.direction == "higher",
-                config=_effective(p.config, p.direction),
-                significant_worse=not significant if non_inferiority else significant,
-                significant_better=adj_better.get(i, r.p_better) < alpha,
-            )
-            if p.gated and i not in adj_gate:
-                reason += f" (not gated: fewer than {gate.min_slice_size} examples)"
+        alpha = decision.alpha_of(p.config)
+        adjusted = decision.Adjusted(worse=adj_gate[i], better=adj_better[i]) if i in adj_gate else None
+        decided = decision.paired_decision(
+            r,
+            direction=p.direction,
+            config=p.config,
+            adjusted=adjusted,
+            wants_gate=p.gated,
+            min_slice_size=gate.min_slice_size,
+        )
+        # The p-value shown is the one in the direction the metric moved.
+        worse_side = r.p_noninferior is not None or (
+            (r.delta < 0) == (p.direction != "lower") and r.delta != 0
+        )
         rows.append(
             Row(
                 metric=p.metric,
                 slice_key=p.slice_key,
                 slice_value=p.slice_value,
-                status=status,
-                gated=i in adj_gate,
+                status=decided.status,
+                gated=decided.gated,
                 declared=p.config is not None,
                 direction=p.direction,
                 n=r.n,
@@ -456,27 +402,26 @@ def _resolve(pending: Sequence[_Pending], gate: GateSettings) -> list[Row]:
                 ci_high=r.ci_high,
                 ci_method=r.ci_method,
                 test=r.test,
-                p_value=shown_p,
-                p_adjusted=shown_adj,
+                p_value=decision.gate_p(r) if worse_side else r.p_better,
+                p_adjusted=(adj_gate if worse_side else adj_better).get(i),
                 detectable_drop=r.detectable_drop(alpha=alpha),
                 worse_count=r.worse_count,
                 better_count=r.better_count,
                 fraction_scale=p.fraction,
                 min_effect=p.config.min_effect if p.config is not None else None,
-                reason=reason,
+                reason=decided.reason,
+                alpha=alpha,
             )
         )
     return rows
 
 
-def _unscored_row(pm: _PairedMetric, scored: int) -> Row:
+def _unscored_row(pm: _PairedMetric, decided: decision.Decision) -> Row:
     """A gated metric the candidate left unscored on too many examples: it cannot be compared."""
     return Row(
         metric=pm.name,
-        slice_key=None,
-        slice_value=None,
-        status=Status.INCOMPARABLE,
-        gated=True,
+        status=decided.status,
+        gated=decided.gated,
         declared=pm.config is not None,
         direction=pm.direction,
         n=pm.baseline.size,
@@ -484,89 +429,34 @@ def _unscored_row(pm: _PairedMetric, scored: int) -> Row:
         candidate=None,
         delta=None,
         fraction_scale=pm.fraction,
-        reason=f"the candidate scored only {pm.baseline.size} of the {scored} examples the baseline scored",
+        reason=decided.reason,
     )
 
 
-def _gate_p(p: _Pending) -> float:
-    """The p-value the gate adjusts: of a drop (regression mode) or of non-inferiority."""
-    r = p.result
-    return r.p_noninferior if r.p_noninferior is not None else r.p_worse
-
-
 def _aggregate_row(name: str, baseline: Results, candidate: Results, config: Config) -> Row:
-    """A metric known only as an aggregate on at least one side: the threshold rule."""
+    """A metric known only as an aggregate on at least one side: the threshold rule, without a test."""
     mconf = config.metrics.get(name)
     direction = _direction(name, config, baseline, candidate)
     b = baseline.metrics.get(name)
     c = candidate.metrics.get(name)
-    fraction = _shown_as_percent(mconf, b, c)
-    declared = mconf is not None
-    if b is None or c is None:
-        status = Status.ADDED if b is None else Status.REMOVED
-        reason = "only in the candidate" if b is None else "only in the baseline"
-        if c is None and mconf is not None and mconf.gate:
-            reason = "a gated metric is missing from the candidate"
-            return Row(name, None, None, status, True, True, direction, 0, b, None, None, reason=reason)
-        return Row(
-            name,
-            None,
-            None,
-            status,
-            False,
-            declared,
-            direction,
-            0,
-            b,
-            c,
-            None,
-            fraction_scale=fraction,
-            reason=reason,
-        )
-    delta = c - b
-    if direction is None:
-        status = Status.CHANGED if delta != 0 else Status.UNCHANGED
-        return Row(
-            name,
-            None,
-            None,
-            status,
-            False,
-            False,
-            None,
-            0,
-            b,
-            c,
-            delta,
-            test="none",
-            fraction_scale=fraction,
-            reason="direction not declared",
-        )
-    status, reason = decide(
-        delta=delta,
-        baseline=b,
-        higher_is_better=direction == "higher",
-        config=_effective(mconf, direction),
-        significant_worse=None,
-        significant_better=None,
-    )
-    gated = mconf is not None and mconf.gate
+    decided = decision.aggregate_decision(baseline=b, candidate=c, direction=direction, config=mconf)
+    delta = c - b if b is not None and c is not None else None
+    threshold = delta is not None and direction is not None
     return Row(
-        name,
-        None,
-        None,
-        status,
-        gated,
-        declared,
-        direction,
-        0,
-        b,
-        c,
-        delta,
-        test="threshold",
-        fraction_scale=fraction,
-        min_effect=mconf.min_effect if mconf is not None else None,
-        reason=reason,
+        metric=name,
+        status=decided.status,
+        gated=decided.gated,
+        declared=mconf is not None,
+        direction=direction,
+        n=0,
+        baseline=b,
+        candidate=c,
+        delta=delta,
+        test="threshold" if threshold else "none",
+        # A gated metric missing from the candidate shows its baseline in the metric's own units.
+        fraction_scale=_shown_as_percent(mconf, b, c) and not (c is None and decided.gated),
+        min_effect=mconf.min_effect if threshold and mconf is not None else None,
+        reason=decided.reason,
     )
 
 
@@ -593,7 +483,7 @@ def _incomparable(baseline: Results, candidate: Results, c: Comparability, notes
     return Verdict(
         model=candidate.model,
         benchmark=candidate.benchmark,
-        outcome=Outcome.INCOMPARABLE,
+        outcome=decision.verdict_outcome((), (), comparability=c),
         rows=(),
         slice_rows=(),
         flips=(),
@@ -603,42 +493,3 @@ def _incomparable(baseline: Results, candidate: Results, c: Comparability, notes
         baseline_provenance=baseline.provenance,
         candidate_provenance=candidate.provenance,
     )
-
-
-def missing_baseline(candidate: Results, *, policy: str) -> Verdict:
-    """The verdict when no baseline exists for the candidate's model and benchmark."""
-    note = (
-        f"No baseline is stored for {candidate.model} on {candidate.benchmark}: this looks like the "
-        "first run. Record one with `gatebot baseline save`, or let the Action record it on the next push "
-        "to the default branch."
-    )
-    outcome = Outcome.PASSED if policy == "pass" else Outcome.NO_BASELINE
-    rows = tuple(
-        Row(name, None, None, Status.ADDED, False, False, None, 0, None, value, None, reason="no baseline")
-        for name, value in candidate.metrics.items()
-    )
-    return Verdict(
-        model=candidate.model,
-        benchmark=candidate.benchmark,
-        outcome=outcome,
-        rows=rows,
-        slice_rows=(),
-        flips=(),
-        comparability=None,
-        method=None,
-        notes=(note,),
-        candidate_provenance=candidate.provenance,
-    )
-
-
-def attach_reference(verdict: Verdict, against_reference: Verdict, *, model: str, gates: bool) -> Verdict:
-    """The verdict with a column comparing the candidate to another model's baseline.
-
-    `against_reference` is `compare(reference_baseline, candidate, config)`. It is shown always, and
-    fails the gate only when `gates` (the model's `gate_on_reference`).
-    """
-    reference = Reference(model=model, rows=against_reference.rows, gates=gates)
-    attached = replace(verdict, reference=reference)
-    if gates and attached.reference_regressions and attached.outcome is Outcome.PASSED:
-        attached = replace(attached, outcome=Outcome.FAILED)
-    return attached

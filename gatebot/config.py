@@ -18,6 +18,8 @@ from gatebot.errors import ConfigError
 
 CONFIG_VERSION = 1
 DEFAULT_CONFIG_FILE = ".gatebot.yml"
+DEFAULT_ALPHA = 0.05
+"""The significance level of a metric that sets no `alpha` (and of one the config does not declare)."""
 
 Direction = Literal["higher", "lower"]
 GateMode = Literal["regression", "non-inferiority"]
@@ -49,7 +51,7 @@ class MetricConfig(_Strict):
     )
     gate: bool = Field(default=True, description="`false` reports the metric without ever failing the gate.")
     alpha: float = Field(
-        default=0.05,
+        default=DEFAULT_ALPHA,
         gt=0.0,
         lt=0.5,
         description="False-alarm rate for this metric's tests, after the multiple-testing correction.",

@@ -13,8 +13,9 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 
 from gatebot.baselines import BaselineSource, Found
-from gatebot.compare import attach_reference, compare, missing_baseline
+from gatebot.compare import compare
 from gatebot.config import LoadedConfig
+from gatebot.decision import attach_reference, missing_baseline
 from gatebot.plan import Job
 from gatebot.results import Results
 from gatebot.verdict import GateReport, TrendPoint, Verdict

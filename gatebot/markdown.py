@@ -1,10 +1,13 @@
-"""Escaping for GitHub markdown: the one function every PR-author-controlled string passes through."""
+"""GitHub markdown: the one escaping function every PR-author-controlled string passes through, and the
+one table renderer."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 
 from markupsafe import Markup
+from tabulate import tabulate
 
 # Characters that mean something to markdown or HTML become numeric entities, which read as the same
 # text in both (a `<summary>` is raw HTML, where backslash escapes do not work) and never split a table.
@@ -39,3 +42,11 @@ def escape_md(value: object) -> Markup:
     text = text.replace("@", "@" + _ZERO_WIDTH_SPACE)
     text = _AUTOLINK.sub(lambda m: m.group(1)[0] + _ZERO_WIDTH_SPACE + m.group(1)[1:], text)
     return trusted(text)
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Markup:
+    """The one table renderer: GitHub-flavoured markdown, every cell escaped unless already Markup."""
+    body = [[escape_md(cell) for cell in row] for row in rows]
+    return trusted(
+        tabulate(body, headers=[trusted(h) for h in headers], tablefmt="github", disable_numparse=True)
+    )

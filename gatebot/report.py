@@ -4,24 +4,26 @@ Short on top, exact underneath: a verdict line, the table of what changed, then 
 Every value that reaches the template passes through one escaping function, `escape_md`, unless it is
 `Markup` built here from numbers; results and config are written by PR authors, so a metric called
 `| <img src=x> @everyone` must render as plain text and break no table.
+
+The headline (`headline`) is computed once, for the comment's first lines and the check run's title.
+The module is over 400 lines because the template's helpers (cells, tables, charts, footnotes) and the
+headline all read the same rows; the layout itself is in `templates/comment.md.j2`.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
-from tabulate import tabulate
 
 from gatebot import __version__
-from gatebot.commands import State
-from gatebot.markdown import escape_md
+from gatebot.markdown import escape_md, table
 from gatebot.markdown import trusted as _trusted
 from gatebot.verdict import Flips, GateReport, Outcome, Row, Status, Verdict
 
@@ -78,14 +80,6 @@ def safe_url(url: str) -> Markup:
 
 def pct(value: float) -> Markup:
     return _trusted(f"{value:.0%}")
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Markup:
-    """The one table renderer: GitHub-flavoured markdown, every cell escaped unless already Markup."""
-    body = [[escape_md(cell) for cell in row] for row in rows]
-    return _trusted(
-        tabulate(body, headers=[_trusted(h) for h in headers], tablefmt="github", disable_numparse=True)
-    )
 
 
 def _delta_cell(row: Row) -> Markup:
@@ -239,60 +233,103 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _headline(report: GateReport) -> tuple[Markup, Markup]:
-    """The verdict line and the sentence under it."""
+@dataclass(frozen=True, kw_only=True)
+class Headline:
+    """The verdict in a few words, computed once for the comment and the check run."""
+
+    head: Markup
+    """The comment's first line: `❌ gatebot: 2 regressions`."""
+    lead: Markup
+    """The sentence under it."""
+    title: str
+    """The check run's title, plain text (GitHub shows it unrendered)."""
+
+
+_INCOMPARABLE = Headline(
+    head=_trusted("⚠️ gatebot: the runs cannot be compared"),
+    lead=_trusted("The gate fails until they can; see below."),
+    title="The runs cannot be compared",
+)
+_NO_BASELINE = Headline(
+    head=_trusted("⚠️ gatebot: no baseline to compare with"),
+    lead=_trusted("The gate does not pass until a baseline is recorded."),
+    title="No baseline to compare with",
+)
+
+
+def headline(report: GateReport) -> Headline:
+    """The verdict line, the sentence under it and the check's title, for the report's outcome."""
     outcome = report.outcome
-    regressions = [r for v in report.verdicts for r in v.regressions]
-    if outcome is Outcome.FAILED and not regressions:
-        versus = [
-            (v.reference.model, r) for v in report.verdicts if v.reference for r in v.reference_regressions
-        ]
-        parts = "; ".join(
-            f"**{escape_md(r.metric)}** {signed_delta(r.delta, r.fraction_scale)} vs {escape_md(model)}"
-            for model, r in versus[:_MAX_TOP_REGRESSIONS]
-        )
-        return _trusted("❌ gatebot: worse than the reference model"), _trusted(
-            f"Regressed against the reference: {parts}."
-        )
     if outcome is Outcome.FAILED:
-        head = f"❌ gatebot: {_plural(len(regressions), 'regression')}"
-        parts = "; ".join(_regression_phrase(r) for r in regressions[:_MAX_TOP_REGRESSIONS])
-        extra = len(regressions) - _MAX_TOP_REGRESSIONS
-        sentence = f"Regressed: {parts}{f' and {extra} more' if extra > 0 else ''}."
-        hidden = [
-            r
-            for v in report.verdicts
-            for r in v.rows
-            if r.delta is not None
-            and r.direction is not None
-            and r.delta != 0
-            and (r.delta > 0) == (r.direction == "higher")
-            and any(g.metric == r.metric and g.slice_key for g in v.regressions)
-        ]
-        if hidden:
-            moves = ", ".join(
-                f"{escape_md(r.metric)} {signed_delta(r.delta, r.fraction_scale)} "
-                f"{ci(r.ci_low, r.ci_high, r.fraction_scale)}".strip()
-                for r in hidden
-            )
-            sentence += f" Overall it looks better ({moves}): the average hides the slice that got worse."
-        return _trusted(head), _trusted(sentence)
+        regressions = [r for v in report.verdicts for r in v.regressions]
+        return _regressed(report, regressions) if regressions else _worse_than_reference(report)
     if outcome is Outcome.INCOMPARABLE:
-        return _trusted("⚠️ gatebot: the runs cannot be compared"), _trusted(
-            "The gate fails until they can; see below."
-        )
+        return _INCOMPARABLE
     if outcome is Outcome.NO_BASELINE:
-        return _trusted("⚠️ gatebot: no baseline to compare with"), _trusted(
-            "The gate does not pass until a baseline is recorded."
+        return _NO_BASELINE
+    return _passed(report)
+
+
+def _regressed(report: GateReport, regressions: Sequence[Row]) -> Headline:
+    count = _plural(len(regressions), "regression")
+    parts = "; ".join(_regression_phrase(r) for r in regressions[:_MAX_TOP_REGRESSIONS])
+    extra = len(regressions) - _MAX_TOP_REGRESSIONS
+    lead = f"Regressed: {parts}{f' and {extra} more' if extra > 0 else ''}."
+    hidden = [
+        r
+        for v in report.verdicts
+        for r in v.rows
+        if r.delta is not None
+        and r.direction is not None
+        and r.delta != 0
+        and (r.delta > 0) == (r.direction == "higher")
+        and any(g.metric == r.metric and g.slice_key for g in v.regressions)
+    ]
+    if hidden:
+        moves = ", ".join(
+            f"{escape_md(r.metric)} {signed_delta(r.delta, r.fraction_scale)} "
+            f"{ci(r.ci_low, r.ci_high, r.fraction_scale)}".strip()
+            for r in hidden
         )
+        lead += f" Overall it looks better ({moves}): the average hides the slice that got worse."
+    first = regressions[0]
+    if first.status is Status.REMOVED:
+        title = f"{first.metric} is missing from the candidate"
+    else:
+        where = f" on {first.slice_label}" if first.slice_key is not None else ""
+        more = f" (+{len(regressions) - 1} more)" if len(regressions) > 1 else ""
+        title = f"{count}: {first.metric}{where} {signed_delta(first.delta, first.fraction_scale)}{more}"
+    return Headline(head=_trusted(f"❌ gatebot: {count}"), lead=_trusted(lead), title=title)
+
+
+def _worse_than_reference(report: GateReport) -> Headline:
+    """Failed on the reference model alone (`gate_on_reference`): no row of its own regressed."""
+    versus = [(v.reference.model, r) for v in report.verdicts if v.reference for r in v.reference_regressions]
+    parts = "; ".join(
+        f"**{escape_md(r.metric)}** {signed_delta(r.delta, r.fraction_scale)} vs {escape_md(model)}"
+        for model, r in versus[:_MAX_TOP_REGRESSIONS]
+    )
+    title = "Regression"
+    if versus:
+        model, row = versus[0]
+        title = f"Worse than {model}: {row.metric} {signed_delta(row.delta, row.fraction_scale)}"
+    return Headline(
+        head=_trusted("❌ gatebot: worse than the reference model"),
+        lead=_trusted(f"Regressed against the reference: {parts}."),
+        title=title,
+    )
+
+
+def _passed(report: GateReport) -> Headline:
     gated = sum(1 for v in report.verdicts for r in (*v.rows, *v.slice_rows) if r.gated)
     if gated == 0 and all(v.method is not None for v in report.verdicts):
-        return _trusted("⚪ gatebot: nothing gated"), _trusted(
-            "No metric of these results is declared under `metrics:` in the config, so nothing could fail."
-        )
-    if any(v.method is None for v in report.verdicts):
-        return _trusted("✅ gatebot: passed, with warnings"), _trusted("See the notes below.")
-    return _trusted("✅ gatebot: no regression"), _trusted(f"{_plural(gated, 'gated comparison')} checked.")
+        head = "⚪ gatebot: nothing gated"
+        lead = "No metric of these results is declared under `metrics:` in the config, so nothing could fail."
+    elif any(v.method is None for v in report.verdicts):
+        head, lead = "✅ gatebot: passed, with warnings", "See the notes below."
+    else:
+        head, lead = "✅ gatebot: no regression", f"{_plural(gated, 'gated comparison')} checked."
+    return Headline(head=_trusted(head), lead=_trusted(lead), title="No regression")
 
 
 def _magnitude(value: float, fraction: bool) -> str:
@@ -390,7 +427,7 @@ def _environment() -> jinja2.Environment:
 def render_markdown(report: GateReport, options: RenderOptions | None = None) -> str:
     """The markdown report of `report`."""
     options = options or RenderOptions()
-    head, sentence = _headline(report)
+    verdict_line = headline(report)
     runs = []
     for verdict in report.verdicts:
         regressed = [r for r in verdict.slice_rows if r.status is Status.REGRESSED and r.gated]
@@ -405,8 +442,8 @@ def render_markdown(report: GateReport, options: RenderOptions | None = None) ->
         )
     template = _environment().get_template("comment.md.j2")
     text = template.render(
-        head=head,
-        sentence=sentence,
+        head=verdict_line.head,
+        sentence=verdict_line.lead,
         runs=runs,
         options=options,
         multiple=len(report.verdicts) > 1,
@@ -417,29 +454,7 @@ def render_markdown(report: GateReport, options: RenderOptions | None = None) ->
 
 def check_title(report: GateReport) -> str:
     """The check run's title: the verdict line in plain text (GitHub shows it unrendered)."""
-    regressions = [r for v in report.verdicts for r in v.regressions]
-    outcome = report.outcome
-    if outcome is Outcome.FAILED and not regressions:
-        versus = [
-            (v.reference.model, r) for v in report.verdicts if v.reference for r in v.reference_regressions
-        ]
-        if versus:
-            model, row = versus[0]
-            return f"Worse than {model}: {row.metric} {signed_delta(row.delta, row.fraction_scale)}"
-        return "Regression"
-    if outcome is Outcome.FAILED:
-        first = regressions[0]
-        if first.status is Status.REMOVED:
-            return f"{first.metric} is missing from the candidate"
-        where = f" on {first.slice_label}" if first.slice_key is not None else ""
-        more = f" (+{len(regressions) - 1} more)" if len(regressions) > 1 else ""
-        delta = signed_delta(first.delta, first.fraction_scale)
-        return f"{_plural(len(regressions), 'regression')}: {first.metric}{where} {delta}{more}"
-    if outcome is Outcome.INCOMPARABLE:
-        return "The runs cannot be compared"
-    if outcome is Outcome.NO_BASELINE:
-        return "No baseline to compare with"
-    return "No regression"
+    return headline(report).title
 
 
 def fit_markdown(report: GateReport, options: RenderOptions, *, limit: int, reserve: int = 0) -> str:
@@ -475,34 +490,3 @@ def cut_at_line(text: str, limit: int, *, hint: str | None = None) -> str:
         note += f"{hint}\n"
     head = text[: max(0, limit - len(note))]
     return head[: head.rfind("\n") + 1] + note
-
-
-def render_overrides(state: State) -> str:
-    """Who accepted which regression, and why: the audit trail shown above the report."""
-    lines: list[str] = []
-    current = state.current_acceptances()
-    if current:
-        open_count = len(state.unaccepted())
-        total = len(state.regressions)
-        if total and open_count == 0:
-            noun = "regression" if total == 1 else "regressions"
-            commit = escape_md(state.head_sha[:7])
-            lines.append(f"> ✅ **All {total} {noun} accepted** for commit {commit}: the check passes.")
-        elif total:
-            lines.append(
-                f"> ⚠️ {total - open_count} of {total} regressions accepted for commit "
-                f"{escape_md(state.head_sha[:7])}; the others still fail the check."
-            )
-        lines.append("")
-        rows = [(f"@{a.by}", a.at, a.target, a.reason) for a in current]
-        lines.append(table(("Accepted by", "When", "What", "Why"), rows))
-        lines.append("")
-    expired = state.expired_acceptances()
-    if expired:
-        shown = ", ".join(
-            f"{escape_md('@' + a.by)} ({escape_md(a.target)}, commit {escape_md(a.head_sha[:7])})"
-            for a in expired[-5:]
-        )
-        lines.append(f"> Acceptances for earlier commits no longer apply after a new push: {shown}.")
-        lines.append("")
-    return "\n".join(lines) + ("\n" if lines else "")

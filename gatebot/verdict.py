@@ -1,4 +1,8 @@
-"""The verdict of a comparison, as frozen values, and its JSON document `gatebot/verdict@1`."""
+"""The verdict of a comparison, as frozen values, and its JSON document `gatebot/verdict@1`.
+
+The values and the document sit side by side in one module (over 400 lines for that reason): a field
+added to a value is added to its document model a few lines below, in the one mapping each way.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,16 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
+from gatebot.config import DEFAULT_ALPHA
 from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, InputError, validation_problem
 
 VERDICT_SCHEMA = "gatebot/verdict@1"
@@ -33,35 +45,58 @@ class Outcome(str, Enum):
     NO_BASELINE = "no_baseline"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Row:
-    """One metric, overall (`slice_key` None) or on one slice."""
+    """One metric, overall or on one slice: the two runs' values, the test, and what the gate made of it."""
 
     metric: str
-    slice_key: str | None
-    slice_value: str | None
+    """The metric's name, as in the results."""
+    slice_key: str | None = None
+    """The slice's key (`language`); None for the metric over every example."""
+    slice_value: str | None = None
+    """The slice's value (`es`); None when `slice_key` is."""
     status: Status
+    """What the gate made of the move (the rules are in `gatebot.decision`)."""
     gated: bool
+    """Whether the row can fail the gate (a gated metric, overall or on a slice large enough to gate)."""
     declared: bool
+    """Whether the config declares the metric under `metrics:`."""
     direction: str | None
+    """`higher` or `lower` is better; None when neither the config nor the results say."""
     n: int
+    """Examples compared (both runs scored them); 0 for a metric known only as an aggregate."""
     baseline: float | None
+    """The baseline's value: the mean over the compared examples, or the aggregate; None when absent."""
     candidate: float | None
+    """The candidate's value, likewise."""
     delta: float | None
+    """`candidate - baseline`; None when either is absent."""
     ci_low: float | None = None
+    """Lower end of the confidence interval of `delta`; None without per-example scores."""
     ci_high: float | None = None
+    """Upper end of the confidence interval of `delta`."""
     ci_method: str | None = None
+    """How the interval was computed."""
     test: str = "none"
+    """The test behind the status: a paired test's name, `threshold` (tolerances only) or `none`."""
     p_value: float | None = None
     """One-sided p-value in the direction the metric moved (toward worse or better), before correction."""
     p_adjusted: float | None = None
     """The same after the multiple-testing correction; None for rows outside the gated family."""
     detectable_drop: float | None = None
+    """The smallest drop this many examples detect with 80% power at `alpha`; None without a test."""
     worse_count: int | None = None
+    """Examples whose score got worse; None without per-example scores."""
     better_count: int | None = None
+    """Examples whose score got better; None without per-example scores."""
     fraction_scale: bool = False
+    """Shown as percentages and points (a rate) rather than in the metric's own units."""
     min_effect: float | None = None
+    """The declared `min_effect`, for the reader; None for an undeclared metric or a row without a test."""
     reason: str = ""
+    """Why the status, in words for the reader."""
+    alpha: float | None = None
+    """The significance level the row's paired test was judged at; None for a row without one."""
 
     @property
     def relative(self) -> float | None:
@@ -126,16 +161,25 @@ class Comparability:
         return self.common > 0 and self.overlap >= self.min_overlap
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Method:
     """How the verdict was computed, recorded beside it."""
 
     correction: str
+    """The multiple-testing correction across the gated tests (`holm`, `bh`, `none`)."""
     confidence: float
+    """The confidence level of the intervals."""
     bootstrap_resamples: int
+    """Resamples of the bootstrap intervals."""
     seed: int
+    """The seed of the bootstrap's generators: the same inputs give the same verdict."""
     min_slice_size: int
+    """Slices with fewer examples are shown but never gate."""
     tests: int
+    """Gated tests in the correction's family."""
+    alpha: float = DEFAULT_ALPHA
+    """The significance level of a metric that sets no `alpha`; a metric that sets one is judged at its
+    own, which its rows record (`Row.alpha`)."""
 
 
 @dataclass(frozen=True)
@@ -199,12 +243,11 @@ class GateReport:
 
     @property
     def outcome(self) -> Outcome:
-        outcomes = {v.outcome for v in self.verdicts}
-        # A regression is named first: a run that cannot be compared must not hide one found elsewhere.
-        for worst in (Outcome.FAILED, Outcome.INCOMPARABLE, Outcome.NO_BASELINE):
-            if worst in outcomes:
-                return worst
-        return Outcome.PASSED
+        """The worst outcome of the verdicts (the rule is `decision.report_outcome`)."""
+        # Imported here: `decision` builds verdicts, so it imports this module.
+        from gatebot.decision import report_outcome  # noqa: PLC0415
+
+        return report_outcome(v.outcome for v in self.verdicts)
 
     @property
     def passed(self) -> bool:
@@ -220,128 +263,24 @@ class GateReport:
         return EXIT_PASSED
 
 
+# --- the document `gatebot/verdict@1` -------------------------------------------------------------------
+#
+# Each model below is the document: its fields are the keys, in the order they are written (the order is
+# part of the format: the JSON of a rerun is byte-identical). `of` builds a part of the document from the
+# frozen values and `value` turns it back; nothing else writes or reads the format. Writing validates what
+# it writes, so gatebot never writes a document it could not read.
+#
+# A document read back (say, from a bundle written by a fork's job) is untrusted input: it is validated
+# field by field and only ever rendered through the escaping report. Fields derived from others
+# (`relative`, `passed`, `overlap`, ...) are written for other readers of the JSON; reading checks their
+# type and recomputes them rather than trusting them.
+
+
 def _num(value: float | None) -> float | None:
+    """Infinities and NaN are written as null: JSON has no spelling for them."""
     if value is None or not math.isfinite(value):
         return None
     return float(value)
-
-
-def _row_document(row: Row, verdict: Verdict) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "model": verdict.model,
-        "benchmark": verdict.benchmark,
-        "name": row.metric,
-    }
-    if row.slice_key is not None:
-        doc["slice"] = {"key": row.slice_key, "value": row.slice_value}
-    doc.update(
-        {
-            "baseline": _num(row.baseline),
-            "candidate": _num(row.candidate),
-            "delta": _num(row.delta),
-            "relative": _num(row.relative),
-            "status": row.status.value,
-            "gated": row.gated,
-            "declared": row.declared,
-            "direction": row.direction,
-            "n": row.n,
-            "ci": None if row.ci_low is None else [_num(row.ci_low), _num(row.ci_high)],
-            "ci_method": row.ci_method,
-            "test": row.test,
-            "p_value": _num(row.p_value),
-            "p_adjusted": _num(row.p_adjusted),
-            "detectable_drop": _num(row.detectable_drop),
-            "min_effect": row.min_effect,
-            "scale": "points" if row.fraction_scale else "units",
-            "worse": row.worse_count,
-            "better": row.better_count,
-            "reason": row.reason,
-        }
-    )
-    return doc
-
-
-def _flip_document(example: FlipExample) -> dict[str, Any]:
-    return {
-        "id": example.id,
-        "baseline": example.baseline,
-        "candidate": example.candidate,
-        "slices": dict(example.slices),
-    }
-
-
-def _verdict_document(v: Verdict) -> dict[str, Any]:
-    c = v.comparability
-    return {
-        "model": v.model,
-        "benchmark": v.benchmark,
-        "outcome": v.outcome.value,
-        "passed": v.passed,
-        "regressions": len(v.regressions),
-        "notes": list(v.notes),
-        "comparability": None
-        if c is None
-        else {
-            "baseline_examples": c.baseline_examples,
-            "candidate_examples": c.candidate_examples,
-            "common": c.common,
-            "only_baseline": c.only_baseline,
-            "only_candidate": c.only_candidate,
-            "overlap": c.overlap,
-            "min_overlap": c.min_overlap,
-            "same_dataset": c.same_dataset,
-            "baseline_dataset": c.baseline_dataset,
-            "candidate_dataset": c.candidate_dataset,
-        },
-        "method": None
-        if v.method is None
-        else {
-            "correction": v.method.correction,
-            "confidence": v.method.confidence,
-            "bootstrap_resamples": v.method.bootstrap_resamples,
-            "seed": v.method.seed,
-            "min_slice_size": v.method.min_slice_size,
-            "gated_tests": v.method.tests,
-        },
-        "flips": [
-            {
-                "metric": f.metric,
-                "kind": "binary" if f.binary else "continuous",
-                "worse_count": f.worse_count,
-                "better_count": f.better_count,
-                "worse": [_flip_document(e) for e in f.worse],
-                "better": [_flip_document(e) for e in f.better],
-            }
-            for f in v.flips
-        ],
-        "baseline_provenance": dict(v.baseline_provenance),
-        "candidate_provenance": dict(v.candidate_provenance),
-        "baseline_source": v.baseline_source,
-        "reference": None
-        if v.reference is None
-        else {
-            "model": v.reference.model,
-            "gates": v.reference.gates,
-            "metrics": [_row_document(r, v) for r in v.reference.rows],
-        },
-        "trend": [{"label": p.label, "metrics": dict(p.metrics)} for p in v.trend],
-    }
-
-
-def report_document(report: GateReport) -> dict[str, Any]:
-    """The JSON verdict: overall outcome, every metric row, every slice row, and each run's details."""
-    return {
-        "schema": VERDICT_SCHEMA,
-        "passed": report.passed,
-        "outcome": report.outcome.value,
-        "metrics": [_row_document(r, v) for v in report.verdicts for r in v.rows],
-        "slices": [_row_document(r, v) for v in report.verdicts for r in v.slice_rows],
-        "runs": [_verdict_document(v) for v in report.verdicts],
-    }
-
-
-# Reading a verdict document back, e.g. from a bundle written by a fork's job. Such a document is
-# untrusted input: it is validated field by field and only ever rendered through the escaping report.
 
 
 class _Doc(BaseModel):
@@ -354,6 +293,8 @@ class _SliceDoc(_Doc):
 
 
 class _RowDoc(_Doc):
+    """A `Row`, with the model and benchmark of its verdict; `slice` is absent for an overall row."""
+
     model: str
     benchmark: str
     name: str
@@ -361,6 +302,8 @@ class _RowDoc(_Doc):
     baseline: float | None
     candidate: float | None
     delta: float | None
+    relative: float | None
+    """Derived: `delta / |baseline|`."""
     status: Status
     gated: bool
     declared: bool
@@ -377,8 +320,48 @@ class _RowDoc(_Doc):
     worse: int | None = None
     better: int | None = None
     reason: str = ""
+    alpha: float | None = None
 
-    def row(self) -> Row:
+    @model_serializer(mode="wrap")
+    def _overall_row_has_no_slice(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        document: dict[str, Any] = handler(self)
+        if self.slice is None:
+            del document["slice"]
+        return document
+
+    @classmethod
+    def of(cls, row: Row, verdict: Verdict) -> _RowDoc:
+        return cls(
+            model=verdict.model,
+            benchmark=verdict.benchmark,
+            name=row.metric,
+            slice=None
+            if row.slice_key is None
+            else _SliceDoc.model_validate({"key": row.slice_key, "value": row.slice_value}),
+            baseline=_num(row.baseline),
+            candidate=_num(row.candidate),
+            delta=_num(row.delta),
+            relative=_num(row.relative),
+            status=row.status,
+            gated=row.gated,
+            declared=row.declared,
+            direction=row.direction,
+            n=row.n,
+            ci=None if row.ci_low is None else (_num(row.ci_low), _num(row.ci_high)),
+            ci_method=row.ci_method,
+            test=row.test,
+            p_value=_num(row.p_value),
+            p_adjusted=_num(row.p_adjusted),
+            detectable_drop=_num(row.detectable_drop),
+            min_effect=row.min_effect,
+            scale="points" if row.fraction_scale else "units",
+            worse=row.worse_count,
+            better=row.better_count,
+            reason=row.reason,
+            alpha=row.alpha,
+        )
+
+    def value(self) -> Row:
         low, high = self.ci if self.ci is not None else (None, None)
         return Row(
             metric=self.name,
@@ -404,6 +387,7 @@ class _RowDoc(_Doc):
             fraction_scale=self.scale == "points",
             min_effect=self.min_effect,
             reason=self.reason,
+            alpha=self.alpha,
         )
 
 
@@ -412,6 +396,15 @@ class _FlipExampleDoc(_Doc):
     baseline: float
     candidate: float
     slices: dict[str, str] = {}
+
+    @classmethod
+    def of(cls, example: FlipExample) -> _FlipExampleDoc:
+        return cls(
+            id=example.id, baseline=example.baseline, candidate=example.candidate, slices=dict(example.slices)
+        )
+
+    def value(self) -> FlipExample:
+        return FlipExample(self.id, self.baseline, self.candidate, dict(self.slices))
 
 
 class _FlipsDoc(_Doc):
@@ -422,14 +415,65 @@ class _FlipsDoc(_Doc):
     worse: list[_FlipExampleDoc]
     better: list[_FlipExampleDoc]
 
+    @classmethod
+    def of(cls, flips: Flips) -> _FlipsDoc:
+        return cls(
+            metric=flips.metric,
+            kind="binary" if flips.binary else "continuous",
+            worse_count=flips.worse_count,
+            better_count=flips.better_count,
+            worse=[_FlipExampleDoc.of(e) for e in flips.worse],
+            better=[_FlipExampleDoc.of(e) for e in flips.better],
+        )
+
+    def value(self) -> Flips:
+        return Flips(
+            self.metric,
+            self.kind == "binary",
+            self.worse_count,
+            self.better_count,
+            tuple(e.value() for e in self.worse),
+            tuple(e.value() for e in self.better),
+        )
+
 
 class _ComparabilityDoc(_Doc):
     baseline_examples: int = Field(ge=0)
     candidate_examples: int = Field(ge=0)
     common: int = Field(ge=0)
+    only_baseline: int
+    """Derived, like `only_candidate`, `overlap` and `same_dataset`."""
+    only_candidate: int
+    overlap: float
     min_overlap: float
+    same_dataset: bool | None
     baseline_dataset: str | None = None
     candidate_dataset: str | None = None
+
+    @classmethod
+    def of(cls, c: Comparability) -> _ComparabilityDoc:
+        return cls(
+            baseline_examples=c.baseline_examples,
+            candidate_examples=c.candidate_examples,
+            common=c.common,
+            only_baseline=c.only_baseline,
+            only_candidate=c.only_candidate,
+            overlap=c.overlap,
+            min_overlap=c.min_overlap,
+            same_dataset=c.same_dataset,
+            baseline_dataset=c.baseline_dataset,
+            candidate_dataset=c.candidate_dataset,
+        )
+
+    def value(self) -> Comparability:
+        return Comparability(
+            self.baseline_examples,
+            self.candidate_examples,
+            self.common,
+            self.min_overlap,
+            self.baseline_dataset,
+            self.candidate_dataset,
+        )
 
 
 class _MethodDoc(_Doc):
@@ -439,6 +483,30 @@ class _MethodDoc(_Doc):
     seed: int
     min_slice_size: int
     gated_tests: int
+    alpha: float = DEFAULT_ALPHA
+
+    @classmethod
+    def of(cls, m: Method) -> _MethodDoc:
+        return cls(
+            correction=m.correction,
+            confidence=m.confidence,
+            bootstrap_resamples=m.bootstrap_resamples,
+            seed=m.seed,
+            min_slice_size=m.min_slice_size,
+            gated_tests=m.tests,
+            alpha=m.alpha,
+        )
+
+    def value(self) -> Method:
+        return Method(
+            correction=self.correction,
+            confidence=self.confidence,
+            bootstrap_resamples=self.bootstrap_resamples,
+            seed=self.seed,
+            min_slice_size=self.min_slice_size,
+            tests=self.gated_tests,
+            alpha=self.alpha,
+        )
 
 
 class _ReferenceDoc(_Doc):
@@ -446,16 +514,39 @@ class _ReferenceDoc(_Doc):
     gates: bool
     metrics: list[_RowDoc]
 
+    @classmethod
+    def of(cls, reference: Reference, verdict: Verdict) -> _ReferenceDoc:
+        return cls(
+            model=reference.model,
+            gates=reference.gates,
+            metrics=[_RowDoc.of(r, verdict) for r in reference.rows],
+        )
+
+    def value(self) -> Reference:
+        return Reference(self.model, tuple(r.value() for r in self.metrics), self.gates)
+
 
 class _TrendDoc(_Doc):
     label: str
     metrics: dict[str, float]
 
+    @classmethod
+    def of(cls, point: TrendPoint) -> _TrendDoc:
+        return cls(label=point.label, metrics=dict(point.metrics))
+
+    def value(self) -> TrendPoint:
+        return TrendPoint(self.label, dict(self.metrics))
+
 
 class _RunDoc(_Doc):
+    """A `Verdict` but its rows, which the report lists in `metrics` and `slices`."""
+
     model: str
     benchmark: str
     outcome: Outcome
+    passed: bool
+    """Derived, like `regressions` (a count)."""
+    regressions: int
     notes: list[str] = []
     comparability: _ComparabilityDoc | None = None
     method: _MethodDoc | None = None
@@ -466,16 +557,75 @@ class _RunDoc(_Doc):
     reference: _ReferenceDoc | None = None
     trend: list[_TrendDoc] = []
 
+    @classmethod
+    def of(cls, v: Verdict) -> _RunDoc:
+        return cls(
+            model=v.model,
+            benchmark=v.benchmark,
+            outcome=v.outcome,
+            passed=v.passed,
+            regressions=len(v.regressions),
+            notes=list(v.notes),
+            comparability=None if v.comparability is None else _ComparabilityDoc.of(v.comparability),
+            method=None if v.method is None else _MethodDoc.of(v.method),
+            flips=[_FlipsDoc.of(f) for f in v.flips],
+            baseline_provenance=dict(v.baseline_provenance),
+            candidate_provenance=dict(v.candidate_provenance),
+            baseline_source=v.baseline_source,
+            reference=None if v.reference is None else _ReferenceDoc.of(v.reference, v),
+            trend=[_TrendDoc.of(p) for p in v.trend],
+        )
+
+    def value(self, rows: list[_RowDoc], slice_rows: list[_RowDoc]) -> Verdict:
+        """The verdict, with the report's rows of this run's model and benchmark."""
+        key = (self.model, self.benchmark)
+        return Verdict(
+            model=self.model,
+            benchmark=self.benchmark,
+            outcome=self.outcome,
+            rows=tuple(r.value() for r in rows if (r.model, r.benchmark) == key),
+            slice_rows=tuple(r.value() for r in slice_rows if (r.model, r.benchmark) == key),
+            flips=tuple(f.value() for f in self.flips),
+            comparability=None if self.comparability is None else self.comparability.value(),
+            method=None if self.method is None else self.method.value(),
+            notes=tuple(self.notes),
+            baseline_provenance=self.baseline_provenance,
+            candidate_provenance=self.candidate_provenance,
+            baseline_source=self.baseline_source,
+            reference=None if self.reference is None else self.reference.value(),
+            trend=tuple(t.value() for t in self.trend),
+        )
+
 
 class _ReportDoc(_Doc):
+    """The whole document: the overall outcome, every metric row, every slice row, and each run."""
+
     schema_: Literal["gatebot/verdict@1"] = Field(alias="schema")
+    passed: bool
+    """Derived, like `outcome`: from the runs' outcomes."""
+    outcome: Outcome
     metrics: list[_RowDoc]
     slices: list[_RowDoc]
     runs: list[_RunDoc]
 
+    @classmethod
+    def of(cls, report: GateReport) -> _ReportDoc:
+        return cls(
+            schema=VERDICT_SCHEMA,
+            passed=report.passed,
+            outcome=report.outcome,
+            metrics=[_RowDoc.of(r, v) for v in report.verdicts for r in v.rows],
+            slices=[_RowDoc.of(r, v) for v in report.verdicts for r in v.slice_rows],
+            runs=[_RunDoc.of(v) for v in report.verdicts],
+        )
 
-def _flip_example(doc: _FlipExampleDoc) -> FlipExample:
-    return FlipExample(doc.id, doc.baseline, doc.candidate, dict(doc.slices))
+    def value(self) -> GateReport:
+        return GateReport(tuple(run.value(self.metrics, self.slices) for run in self.runs))
+
+
+def report_document(report: GateReport) -> dict[str, Any]:
+    """The JSON verdict: overall outcome, every metric row, every slice row, and each run's details."""
+    return _ReportDoc.of(report).model_dump(mode="json", by_alias=True)
 
 
 def report_from_document(document: Any, *, where: str) -> GateReport:
@@ -487,59 +637,4 @@ def report_from_document(document: Any, *, where: str) -> GateReport:
         raise InputError(
             f"{where}: verdict {path}: {message}", "the verdict was not written by gatebot"
         ) from None
-    verdicts = []
-    for run in doc.runs:
-        key = (run.model, run.benchmark)
-        c = run.comparability
-        m = run.method
-        verdicts.append(
-            Verdict(
-                model=run.model,
-                benchmark=run.benchmark,
-                outcome=run.outcome,
-                rows=tuple(r.row() for r in doc.metrics if (r.model, r.benchmark) == key),
-                slice_rows=tuple(r.row() for r in doc.slices if (r.model, r.benchmark) == key),
-                flips=tuple(
-                    Flips(
-                        f.metric,
-                        f.kind == "binary",
-                        f.worse_count,
-                        f.better_count,
-                        tuple(_flip_example(e) for e in f.worse),
-                        tuple(_flip_example(e) for e in f.better),
-                    )
-                    for f in run.flips
-                ),
-                comparability=None
-                if c is None
-                else Comparability(
-                    c.baseline_examples,
-                    c.candidate_examples,
-                    c.common,
-                    c.min_overlap,
-                    c.baseline_dataset,
-                    c.candidate_dataset,
-                ),
-                method=None
-                if m is None
-                else Method(
-                    m.correction,
-                    m.confidence,
-                    m.bootstrap_resamples,
-                    m.seed,
-                    m.min_slice_size,
-                    m.gated_tests,
-                ),
-                notes=tuple(run.notes),
-                baseline_provenance=run.baseline_provenance,
-                candidate_provenance=run.candidate_provenance,
-                baseline_source=run.baseline_source,
-                reference=None
-                if run.reference is None
-                else Reference(
-                    run.reference.model, tuple(r.row() for r in run.reference.metrics), run.reference.gates
-                ),
-                trend=tuple(TrendPoint(t.label, dict(t.metrics)) for t in run.trend),
-            )
-        )
-    return GateReport(tuple(verdicts))
+    return doc.value()

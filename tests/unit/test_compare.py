@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from gatebot.compare import compare, decide, missing_baseline
+from gatebot.compare import compare
 from gatebot.config import Config, MetricConfig, parse_config
+from gatebot.decision import decide, missing_baseline
 from gatebot.verdict import GateReport, Outcome, Status, report_document
 from tests.factories import flipped, make_results
 

@@ -7,11 +7,13 @@ from dataclasses import replace
 
 import cmarkgfm
 import numpy as np
+import pytest
 from cmarkgfm.cmark import Options
 
 from gatebot.compare import compare
 from gatebot.config import parse_config
-from gatebot.report import RenderOptions, escape_md, render_markdown, signed_delta
+from gatebot.decision import attach_reference, missing_baseline
+from gatebot.report import RenderOptions, check_title, escape_md, headline, render_markdown, signed_delta
 from gatebot.verdict import GateReport, Outcome
 from tests.factories import flipped, make_results
 
@@ -84,8 +86,6 @@ def test_signed_delta__fraction_in_points_raw_in_units() -> None:
 
 
 def test_reference_model__column_and_gate_when_configured() -> None:
-    from gatebot.compare import attach_reference
-
     rng = np.random.default_rng(3)
     base_model = (rng.random(500) < 0.85).astype(float)
     previous = base_model.copy()
@@ -101,3 +101,45 @@ def test_reference_model__column_and_gate_when_configured() -> None:
     assert "| vs base" in markdown.splitlines()[4]
     assert gating.outcome is Outcome.FAILED
     assert "no longer beats the model it started from" in render_markdown(GateReport((gating,)))
+
+
+def _one_of_each_outcome() -> dict[str, GateReport]:
+    rng = np.random.default_rng(5)
+    base = (rng.random(600) < 0.8).astype(float)
+    worse = flipped(base, worse=90, better=0, rng=rng)
+    config = parse_config({"metrics": {"acc": {"direction": "higher"}}}, where="test")
+    regressed = compare(make_results({"acc": base}), make_results({"acc": worse}), config)
+    same = compare(make_results({"acc": worse}), make_results({"acc": worse}), config)
+    against = compare(make_results({"acc": base}, model="base"), make_results({"acc": worse}), config)
+    shifted = make_results({"acc": base}, ids=[f"other-{i}" for i in range(600)])
+    return {
+        "regressed": GateReport((regressed,)),
+        "worse than the reference": GateReport((attach_reference(same, against, model="base", gates=True),)),
+        "incomparable": GateReport((compare(make_results({"acc": base}), shifted, config),)),
+        "no baseline": GateReport((missing_baseline(make_results({"acc": base}), policy="fail"),)),
+        "passed": GateReport((same,)),
+    }
+
+
+@pytest.mark.parametrize(
+    ("case", "head", "title"),
+    [
+        ("regressed", "❌ gatebot: 1 regression", "1 regression: acc -15.0 pts"),
+        (
+            "worse than the reference",
+            "❌ gatebot: worse than the reference model",
+            "Worse than base: acc -15.0 pts",
+        ),
+        ("incomparable", "⚠️ gatebot: the runs cannot be compared", "The runs cannot be compared"),
+        ("no baseline", "⚠️ gatebot: no baseline to compare with", "No baseline to compare with"),
+        ("passed", "✅ gatebot: no regression", "No regression"),
+    ],
+)
+def test_headline__every_outcome__one_line_for_the_comment_and_the_check(
+    case: str, head: str, title: str
+) -> None:
+    report = _one_of_each_outcome()[case]
+    line = headline(report)
+    assert (line.head, line.title) == (head, title)
+    assert check_title(report) == title
+    assert render_markdown(report).startswith(f"### {head}\n\n{line.lead}\n")

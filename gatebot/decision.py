@@ -1,0 +1,302 @@
+"""Test results -> statuses and outcomes: every rule of the gate, in one place.
+
+`compare` measures (pairs the examples, runs the paired tests, corrects the p-values of the gated family
+together); this module judges what it measured:
+
+- `decide`: the rule for one metric, with significance known (paired data) or not (aggregates only);
+- `joins_family`, `paired_decision`, `aggregate_decision`, `too_few_scored`: the status, reason and
+  gating of each row, whatever data it has;
+- `verdict_outcome`, `missing_baseline`, `attach_reference`: the outcome of one model on one benchmark,
+  with no baseline, and against a reference model;
+- `report_outcome`: the outcome of a gate run;
+- `accepted`, `check_conclusion`, `title_after_acceptance`: what acceptances (`/gatebot accept`) change.
+
+Pure: plain values in, plain values out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from gatebot import stats
+from gatebot.config import DEFAULT_ALPHA, MetricConfig
+from gatebot.results import Results
+from gatebot.verdict import Comparability, Outcome, Reference, Row, Status, Verdict
+
+FAILING = frozenset({Status.REGRESSED, Status.REMOVED})
+"""Statuses that fail the gate on a gated row."""
+
+Conclusion = Literal["success", "failure"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    """What the gate made of one row."""
+
+    status: Status
+    reason: str
+    """Why, in words for the reader."""
+    gated: bool
+    """Whether the row can fail the gate."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Adjusted:
+    """A gated test's p-values after the multiple-testing correction across the gated family."""
+
+    worse: float
+    """Of a drop (regression mode) or of not being within the margin (non-inferiority)."""
+    better: float
+    """Of an improvement."""
+
+
+def alpha_of(config: MetricConfig | None) -> float:
+    """The significance level a metric is judged at: its own `alpha`, or the default for an undeclared one."""
+    return config.alpha if config is not None else DEFAULT_ALPHA
+
+
+def effective(config: MetricConfig | None, direction: str) -> MetricConfig:
+    """The declared metric config, or the defaults for a metric whose direction the results declare."""
+    if config is not None:
+        return config
+    return MetricConfig(direction="lower" if direction == "lower" else "higher")
+
+
+def decide(
+    *,
+    delta: float,
+    baseline: float,
+    higher_is_better: bool,
+    config: MetricConfig,
+    significant_worse: bool | None,
+    significant_better: bool | None,
+) -> tuple[Status, str]:
+    """The gate's rule for one metric, in one place.
+
+    With significance known (paired data): a move counts only when it is statistically significant AND
+    material (larger than `min_effect`, and than `max_relative_drop` of the baseline when set). In
+    non-inferiority mode `significant_worse` means "not shown to be within the margin".
+    Without it (aggregates only) every move past the tolerances counts: the threshold rule.
+    """
+    oriented = delta if higher_is_better else -delta
+    size = abs(delta)
+    material = size > config.min_effect
+    if config.max_relative_drop is not None and baseline != 0:
+        material = material and size / abs(baseline) > config.max_relative_drop
+    if significant_worse is None or significant_better is None:
+        if oriented < 0 and material:
+            return Status.REGRESSED, "moved the wrong way by more than the tolerance (no significance test)"
+        if oriented > 0 and material:
+            return Status.IMPROVED, "improved by more than the tolerance (no significance test)"
+        return Status.UNCHANGED, "within the tolerance (no significance test)"
+    if config.mode == "non-inferiority":
+        if significant_better and material:
+            return Status.IMPROVED, "significant improvement"
+        if significant_worse:
+            return Status.REGRESSED, f"not shown that any drop is smaller than {config.min_effect:g}"
+        return Status.WITHIN_NOISE, f"shown that any drop is smaller than {config.min_effect:g}"
+    if significant_worse:
+        if material:
+            return Status.REGRESSED, "significant drop larger than min_effect"
+        return Status.UNCHANGED, "significant but smaller than min_effect"
+    if significant_better:
+        if material:
+            return Status.IMPROVED, "significant improvement larger than min_effect"
+        return Status.UNCHANGED, "significant but smaller than min_effect"
+    return Status.WITHIN_NOISE, "not statistically significant"
+
+
+def gate_p(result: stats.PairedResult) -> float:
+    """The p-value the gate judges a paired test by: of a drop, or of non-inferiority (with a margin)."""
+    return result.p_noninferior if result.p_noninferior is not None else result.p_worse
+
+
+def joins_family(
+    *, wants_gate: bool, direction: str | None, slice_key: str | None, n: int, min_slice_size: int
+) -> bool:
+    """Whether a paired test gates, and so joins the family whose p-values are corrected together.
+
+    A metric the config gates and whose direction is known, overall or on a slice of at least
+    `min_slice_size` examples. Other tests (undeclared metrics, small slices) are shown, never gate.
+    """
+    return wants_gate and direction is not None and (slice_key is None or n >= min_slice_size)
+
+
+def paired_decision(
+    result: stats.PairedResult,
+    *,
+    direction: str | None,
+    config: MetricConfig | None,
+    adjusted: Adjusted | None,
+    wants_gate: bool,
+    min_slice_size: int,
+) -> Decision:
+    """A metric with per-example scores on both sides, judged by its paired test.
+
+    `adjusted` holds the corrected p-values of a test in the gated family (`joins_family`); a test
+    outside it is judged on its own p-values and does not gate. Without a direction, a move either way
+    is `changed` when a two-sided test at `alpha` finds it.
+    """
+    alpha = alpha_of(config)
+    gated = adjusted is not None
+    if direction is None:
+        if min(result.p_worse, result.p_better) < alpha / 2:
+            return Decision(
+                status=Status.CHANGED, reason="changed significantly; direction not declared", gated=gated
+            )
+        return Decision(status=Status.WITHIN_NOISE, reason="not statistically significant", gated=gated)
+    significant = (adjusted.worse if adjusted is not None else gate_p(result)) < alpha
+    non_inferiority = result.p_noninferior is not None
+    status, reason = decide(
+        delta=result.delta,
+        baseline=result.baseline_mean,
+        higher_is_better=direction == "higher",
+        config=effective(config, direction),
+        significant_worse=not significant if non_inferiority else significant,
+        significant_better=(adjusted.better if adjusted is not None else result.p_better) < alpha,
+    )
+    if wants_gate and not gated:
+        reason += f" (not gated: fewer than {min_slice_size} examples)"
+    return Decision(status=status, reason=reason, gated=gated)
+
+
+def aggregate_decision(
+    *, baseline: float | None, candidate: float | None, direction: str | None, config: MetricConfig | None
+) -> Decision:
+    """A metric known only as an aggregate on at least one side: added, removed, or the threshold rule."""
+    if baseline is None or candidate is None:
+        status = Status.ADDED if baseline is None else Status.REMOVED
+        if candidate is None and config is not None and config.gate:
+            return Decision(status=status, reason="a gated metric is missing from the candidate", gated=True)
+        reason = "only in the candidate" if baseline is None else "only in the baseline"
+        return Decision(status=status, reason=reason, gated=False)
+    delta = candidate - baseline
+    if direction is None:
+        status = Status.CHANGED if delta != 0 else Status.UNCHANGED
+        return Decision(status=status, reason="direction not declared", gated=False)
+    status, reason = decide(
+        delta=delta,
+        baseline=baseline,
+        higher_is_better=direction == "higher",
+        config=effective(config, direction),
+        significant_worse=None,
+        significant_better=None,
+    )
+    return Decision(status=status, reason=reason, gated=config is not None and config.gate)
+
+
+def too_few_scored(*, compared: int, scored: int, wants_gate: bool, min_overlap: float) -> Decision | None:
+    """A gated metric the candidate left unscored on too many of the examples the baseline scored.
+
+    It cannot be compared (a crash on the hard examples looks like this); None when enough are scored.
+    """
+    if not wants_gate or compared >= min_overlap * scored:
+        return None
+    return Decision(
+        status=Status.INCOMPARABLE,
+        reason=f"the candidate scored only {compared} of the {scored} examples the baseline scored",
+        gated=True,
+    )
+
+
+def verdict_outcome(
+    rows: Sequence[Row], slice_rows: Sequence[Row], *, comparability: Comparability | None = None
+) -> Outcome:
+    """One model on one benchmark: incomparable when the runs share too few examples or a gated metric
+    cannot be compared, failed when a gated row regressed or went missing, passed otherwise."""
+    if comparability is not None and not comparability.comparable:
+        return Outcome.INCOMPARABLE
+    if any(r.gated and r.status is Status.INCOMPARABLE for r in rows):
+        return Outcome.INCOMPARABLE
+    if any(r.gated and r.status in FAILING for r in (*rows, *slice_rows)):
+        return Outcome.FAILED
+    return Outcome.PASSED
+
+
+def missing_baseline(candidate: Results, *, policy: str) -> Verdict:
+    """The verdict when no baseline exists for the candidate's model and benchmark.
+
+    It passes under `missing_baseline: pass`; otherwise the outcome is `no_baseline`, which fails the gate.
+    """
+    note = (
+        f"No baseline is stored for {candidate.model} on {candidate.benchmark}: this looks like the "
+        "first run. Record one with `gatebot baseline save`, or let the Action record it on the next push "
+        "to the default branch."
+    )
+    outcome = Outcome.PASSED if policy == "pass" else Outcome.NO_BASELINE
+    rows = tuple(
+        Row(
+            metric=name,
+            status=Status.ADDED,
+            gated=False,
+            declared=False,
+            direction=None,
+            n=0,
+            baseline=None,
+            candidate=value,
+            delta=None,
+            reason="no baseline",
+        )
+        for name, value in candidate.metrics.items()
+    )
+    return Verdict(
+        model=candidate.model,
+        benchmark=candidate.benchmark,
+        outcome=outcome,
+        rows=rows,
+        slice_rows=(),
+        flips=(),
+        comparability=None,
+        method=None,
+        notes=(note,),
+        candidate_provenance=candidate.provenance,
+    )
+
+
+def attach_reference(verdict: Verdict, against_reference: Verdict, *, model: str, gates: bool) -> Verdict:
+    """The verdict with a column comparing the candidate to another model's baseline.
+
+    `against_reference` is `compare(reference_baseline, candidate, config)`. It is shown always, and
+    fails the gate only when `gates` (the model's `gate_on_reference`).
+    """
+    reference = Reference(model=model, rows=against_reference.rows, gates=gates)
+    attached = replace(verdict, reference=reference)
+    if gates and attached.reference_regressions and attached.outcome is Outcome.PASSED:
+        attached = replace(attached, outcome=Outcome.FAILED)
+    return attached
+
+
+def report_outcome(outcomes: Iterable[Outcome]) -> Outcome:
+    """A gate run's outcome: the worst of its verdicts'. No verdicts at all is a pass (nothing to gate)."""
+    found = set(outcomes)
+    # A regression is named first: a run that cannot be compared must not hide one found elsewhere.
+    for worst in (Outcome.FAILED, Outcome.INCOMPARABLE, Outcome.NO_BASELINE):
+        if worst in found:
+            return worst
+    return Outcome.PASSED
+
+
+# --- acceptances ------------------------------------------------------------------------------------
+# The outcome arrives as the value the sticky comment's state stores (`Outcome` is a `str`, so either
+# works): the state is read back from a comment, and an outcome it does not know fails the check.
+
+
+def accepted(outcome: str, *, regressions: int, unaccepted: int) -> bool:
+    """A failed gate is accepted when it found regressions and an acceptance covers every one of them."""
+    return outcome == Outcome.FAILED and regressions > 0 and unaccepted == 0
+
+
+def check_conclusion(outcome: str, *, accepted: bool) -> Conclusion:
+    """The check passes on a passed gate, or on a failed one whose regressions are all accepted."""
+    return "success" if outcome == Outcome.PASSED or accepted else "failure"
+
+
+def title_after_acceptance(title: str, *, accepted_by: tuple[str, str] | None) -> str:
+    """The check's title: the report's, or, once the regressions are accepted, the latest acceptance's
+    `(login, reason)`, cut to the 255 characters GitHub allows."""
+    if accepted_by is None:
+        return title
+    by, reason = accepted_by
+    return f"Accepted by @{by}: {reason}"[:255]

@@ -1,0 +1,518 @@
+"""The gate's rules, as tables: the inputs of each rule and the status or outcome (and reason) they give.
+
+Each table is the specification in one place: a row says what the gate makes of one situation. The
+last test of each table checks that every `Status` and every `Outcome` has a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from gatebot import decision
+from gatebot.config import DEFAULT_ALPHA, MetricConfig
+from gatebot.decision import Adjusted, Decision
+from gatebot.stats import PairedResult
+from gatebot.verdict import Comparability, GateReport, Outcome, Row, Status, Verdict
+from tests.factories import make_results
+
+ACCURACY = MetricConfig(direction="higher", min_effect=0.01)
+LOSS = MetricConfig(direction="lower", min_effect=0.01)
+RELATIVE = MetricConfig(direction="lower", max_relative_drop=0.10)
+NON_INFERIOR = MetricConfig(direction="higher", min_effect=0.02, mode="non-inferiority")
+UNGATED = MetricConfig(direction="higher", gate=False)
+STRICT = MetricConfig(direction="higher", alpha=0.01)
+
+Judge = Callable[[], Decision]
+
+
+def paired(
+    *,
+    delta: float,
+    p_worse: float = 0.5,
+    p_better: float = 0.5,
+    p_noninferior: float | None = None,
+    config: MetricConfig | None = ACCURACY,
+    direction: str | None = "higher",
+    family: bool = True,
+    baseline: float = 0.8,
+) -> Judge:
+    """A paired test's result; `family` puts it in the gated family (its p-values taken as corrected)."""
+    result = PairedResult(
+        n=500,
+        baseline_mean=baseline,
+        candidate_mean=baseline + delta,
+        delta=delta,
+        ci_low=delta - 0.01,
+        ci_high=delta + 0.01,
+        ci_method="bootstrap",
+        p_worse=p_worse,
+        p_better=p_better,
+        test="sign test",
+        sd_diff=0.3,
+        worse_count=10,
+        better_count=10,
+        binary=True,
+        p_noninferior=p_noninferior,
+    )
+    gate_p = p_noninferior if p_noninferior is not None else p_worse
+    adjusted = Adjusted(worse=gate_p, better=p_better) if family else None
+    return lambda: decision.paired_decision(
+        result,
+        direction=direction,
+        config=config,
+        adjusted=adjusted,
+        wants_gate=config is not None and config.gate,
+        min_slice_size=30,
+    )
+
+
+def aggregate(
+    *,
+    baseline: float | None,
+    candidate: float | None,
+    config: MetricConfig | None = ACCURACY,
+    direction: str | None = "higher",
+) -> Judge:
+    return lambda: decision.aggregate_decision(
+        baseline=baseline, candidate=candidate, direction=direction, config=config
+    )
+
+
+def unscored(*, compared: int, scored: int, wants_gate: bool = True) -> Judge:
+    def judge() -> Decision:
+        decided = decision.too_few_scored(
+            compared=compared, scored=scored, wants_gate=wants_gate, min_overlap=0.9
+        )
+        assert decided is not None, "enough examples were scored: the metric is tested"
+        return decided
+
+    return judge
+
+
+SIGNIFICANT = 0.001
+"""A p-value below every alpha used here."""
+
+# (situation, the rule's inputs, expected status, expected reason, gated)
+STATUS_TABLE = [
+    pytest.param(
+        paired(delta=-0.05, p_worse=SIGNIFICANT),
+        Status.REGRESSED,
+        "significant drop larger than min_effect",
+        True,
+        id="paired: significant drop larger than min_effect",
+    ),
+    pytest.param(
+        paired(delta=0.05, p_worse=SIGNIFICANT, config=LOSS, direction="lower"),
+        Status.REGRESSED,
+        "significant drop larger than min_effect",
+        True,
+        id="paired, lower is better: significant rise",
+    ),
+    pytest.param(
+        paired(delta=-0.005, p_worse=SIGNIFICANT),
+        Status.UNCHANGED,
+        "significant but smaller than min_effect",
+        True,
+        id="paired: significant drop smaller than min_effect",
+    ),
+    pytest.param(
+        paired(delta=0.05, p_better=SIGNIFICANT),
+        Status.IMPROVED,
+        "significant improvement larger than min_effect",
+        True,
+        id="paired: significant improvement",
+    ),
+    pytest.param(
+        paired(delta=0.005, p_better=SIGNIFICANT),
+        Status.UNCHANGED,
+        "significant but smaller than min_effect",
+        True,
+        id="paired: significant improvement smaller than min_effect",
+    ),
+    pytest.param(
+        paired(delta=-0.05, p_worse=0.2),
+        Status.WITHIN_NOISE,
+        "not statistically significant",
+        True,
+        id="paired: drop not significant",
+    ),
+    pytest.param(
+        paired(delta=-0.05, p_worse=0.03, config=STRICT),
+        Status.WITHIN_NOISE,
+        "not statistically significant",
+        True,
+        id="paired: significant at 0.05, not at the metric's alpha 0.01",
+    ),
+    pytest.param(
+        paired(delta=0.05, p_better=SIGNIFICANT, config=LOSS, direction="lower"),
+        Status.IMPROVED,
+        "significant improvement larger than min_effect",
+        True,
+        id="paired, lower is better: significant fall",
+    ),
+    pytest.param(
+        paired(delta=-0.001, p_noninferior=0.4, config=NON_INFERIOR),
+        Status.REGRESSED,
+        "not shown that any drop is smaller than 0.02",
+        True,
+        id="non-inferiority: not shown within the margin",
+    ),
+    pytest.param(
+        paired(delta=-0.001, p_noninferior=SIGNIFICANT, config=NON_INFERIOR),
+        Status.WITHIN_NOISE,
+        "shown that any drop is smaller than 0.02",
+        True,
+        id="non-inferiority: shown within the margin",
+    ),
+    pytest.param(
+        paired(delta=0.05, p_better=SIGNIFICANT, p_noninferior=SIGNIFICANT, config=NON_INFERIOR),
+        Status.IMPROVED,
+        "significant improvement",
+        True,
+        id="non-inferiority: significant, material improvement",
+    ),
+    pytest.param(
+        paired(delta=-0.05, p_worse=SIGNIFICANT, family=False),
+        Status.REGRESSED,
+        "significant drop larger than min_effect (not gated: fewer than 30 examples)",
+        False,
+        id="paired: a slice too small to gate",
+    ),
+    pytest.param(
+        paired(delta=-0.05, p_worse=SIGNIFICANT, config=UNGATED, family=False),
+        Status.REGRESSED,
+        "significant drop larger than min_effect",
+        False,
+        id="paired: a metric declared with gate false",
+    ),
+    pytest.param(
+        paired(delta=-0.05, p_worse=0.01, config=None, direction=None, family=False),
+        Status.CHANGED,
+        "changed significantly; direction not declared",
+        False,
+        id="paired, no direction: significant two-sided",
+    ),
+    pytest.param(
+        paired(delta=-0.05, p_worse=0.04, config=None, direction=None, family=False),
+        Status.WITHIN_NOISE,
+        "not statistically significant",
+        False,
+        id="paired, no direction: not significant two-sided",
+    ),
+    pytest.param(
+        paired(delta=-0.05, p_worse=SIGNIFICANT, config=None, direction="higher", family=False),
+        Status.REGRESSED,
+        "significant drop larger than min_effect",
+        False,
+        id="paired, direction from the results only: shown, never gated",
+    ),
+    pytest.param(
+        aggregate(baseline=0.8, candidate=0.7),
+        Status.REGRESSED,
+        "moved the wrong way by more than the tolerance (no significance test)",
+        True,
+        id="threshold: drop past min_effect",
+    ),
+    pytest.param(
+        aggregate(baseline=0.7, candidate=0.8),
+        Status.IMPROVED,
+        "improved by more than the tolerance (no significance test)",
+        True,
+        id="threshold: rise past min_effect",
+    ),
+    pytest.param(
+        aggregate(baseline=0.8, candidate=0.795),
+        Status.UNCHANGED,
+        "within the tolerance (no significance test)",
+        True,
+        id="threshold: within min_effect",
+    ),
+    pytest.param(
+        aggregate(baseline=1.0, candidate=1.05, config=RELATIVE, direction="lower"),
+        Status.UNCHANGED,
+        "within the tolerance (no significance test)",
+        True,
+        id="threshold: within max_relative_drop",
+    ),
+    pytest.param(
+        aggregate(baseline=1.0, candidate=1.2, config=RELATIVE, direction="lower"),
+        Status.REGRESSED,
+        "moved the wrong way by more than the tolerance (no significance test)",
+        True,
+        id="threshold: past max_relative_drop",
+    ),
+    pytest.param(
+        aggregate(baseline=2.0, candidate=3.0, config=None, direction=None),
+        Status.CHANGED,
+        "direction not declared",
+        False,
+        id="aggregate, no direction: moved",
+    ),
+    pytest.param(
+        aggregate(baseline=2.0, candidate=2.0, config=None, direction=None),
+        Status.UNCHANGED,
+        "direction not declared",
+        False,
+        id="aggregate, no direction: same value",
+    ),
+    pytest.param(
+        aggregate(baseline=None, candidate=0.5),
+        Status.ADDED,
+        "only in the candidate",
+        False,
+        id="only in the candidate",
+    ),
+    pytest.param(
+        aggregate(baseline=0.5, candidate=None),
+        Status.REMOVED,
+        "a gated metric is missing from the candidate",
+        True,
+        id="a gated metric missing from the candidate",
+    ),
+    pytest.param(
+        aggregate(baseline=0.5, candidate=None, config=UNGATED),
+        Status.REMOVED,
+        "only in the baseline",
+        False,
+        id="an ungated metric missing from the candidate",
+    ),
+    pytest.param(
+        unscored(compared=50, scored=100),
+        Status.INCOMPARABLE,
+        "the candidate scored only 50 of the 100 examples the baseline scored",
+        True,
+        id="a gated metric the candidate left unscored on half the examples",
+    ),
+]
+
+
+@pytest.mark.parametrize(("judge", "status", "reason", "gated"), STATUS_TABLE)
+def test_status_table(judge: Judge, status: Status, reason: str, gated: bool) -> None:
+    assert judge() == Decision(status=status, reason=reason, gated=gated)
+
+
+def test_status_table__covers_every_status() -> None:
+    assert {param.values[1] for param in STATUS_TABLE} == set(Status)
+
+
+def test_too_few_scored__enough_or_ungated__tested_as_usual() -> None:
+    assert decision.too_few_scored(compared=95, scored=100, wants_gate=True, min_overlap=0.9) is None
+    assert decision.too_few_scored(compared=10, scored=100, wants_gate=False, min_overlap=0.9) is None
+
+
+@pytest.mark.parametrize(
+    ("wants_gate", "direction", "slice_key", "n", "joins"),
+    [
+        (True, "higher", None, 5, True),
+        (True, "higher", "language", 30, True),
+        (True, "higher", "language", 29, False),
+        (True, None, None, 500, False),
+        (False, "higher", None, 500, False),
+    ],
+)
+def test_joins_family(
+    wants_gate: bool, direction: str | None, slice_key: str | None, n: int, joins: bool
+) -> None:
+    assert (
+        decision.joins_family(
+            wants_gate=wants_gate, direction=direction, slice_key=slice_key, n=n, min_slice_size=30
+        )
+        is joins
+    )
+
+
+def test_alpha_of__declared_or_default() -> None:
+    assert decision.alpha_of(STRICT) == 0.01
+    assert decision.alpha_of(None) == DEFAULT_ALPHA == MetricConfig(direction="higher").alpha
+
+
+# --- outcomes ---------------------------------------------------------------------------------------
+
+
+def row(status: Status, *, gated: bool = True, slice_key: str | None = None) -> Row:
+    return Row(
+        metric="accuracy",
+        slice_key=slice_key,
+        slice_value=None if slice_key is None else "es",
+        status=status,
+        gated=gated,
+        declared=True,
+        direction="higher",
+        n=100,
+        baseline=0.8,
+        candidate=0.7,
+        delta=-0.1,
+    )
+
+
+def overlap(common: int) -> Comparability:
+    return Comparability(
+        baseline_examples=100,
+        candidate_examples=100,
+        common=common,
+        min_overlap=0.9,
+        baseline_dataset=None,
+        candidate_dataset=None,
+    )
+
+
+def verdict(*rows: Row, outcome: Outcome = Outcome.PASSED) -> Verdict:
+    return Verdict(
+        model="m",
+        benchmark="b",
+        outcome=outcome,
+        rows=rows,
+        slice_rows=(),
+        flips=(),
+        comparability=None,
+        method=None,
+    )
+
+
+WITHIN_NOISE = row(Status.WITHIN_NOISE)
+CANDIDATE = make_results(metrics={"accuracy": 0.7})
+AGAINST_REGRESSED = verdict(row(Status.REGRESSED))
+
+# (situation, the rule's inputs, expected outcome)
+OUTCOME_TABLE = [
+    pytest.param(lambda: decision.verdict_outcome([WITHIN_NOISE], []), Outcome.PASSED, id="nothing moved"),
+    pytest.param(
+        lambda: decision.verdict_outcome([row(Status.REGRESSED, gated=False)], []),
+        Outcome.PASSED,
+        id="an ungated row regressed",
+    ),
+    pytest.param(
+        lambda: decision.verdict_outcome([row(Status.IMPROVED), row(Status.CHANGED, gated=False)], []),
+        Outcome.PASSED,
+        id="improved, and an undeclared metric changed",
+    ),
+    pytest.param(
+        lambda: decision.verdict_outcome([row(Status.REGRESSED)], []),
+        Outcome.FAILED,
+        id="a gated metric regressed",
+    ),
+    pytest.param(
+        lambda: decision.verdict_outcome([row(Status.REMOVED)], []),
+        Outcome.FAILED,
+        id="a gated metric went missing",
+    ),
+    pytest.param(
+        lambda: decision.verdict_outcome([WITHIN_NOISE], [row(Status.REGRESSED, slice_key="language")]),
+        Outcome.FAILED,
+        id="a gated slice regressed while the overall row did not",
+    ),
+    pytest.param(
+        lambda: decision.verdict_outcome([row(Status.INCOMPARABLE), row(Status.REGRESSED)], []),
+        Outcome.INCOMPARABLE,
+        id="a gated metric cannot be compared (named before a regression of the same run)",
+    ),
+    pytest.param(
+        lambda: decision.verdict_outcome([], [], comparability=overlap(50)),
+        Outcome.INCOMPARABLE,
+        id="the runs share too few examples",
+    ),
+    pytest.param(
+        lambda: decision.verdict_outcome([WITHIN_NOISE], [], comparability=overlap(95)),
+        Outcome.PASSED,
+        id="the runs share enough examples",
+    ),
+    pytest.param(
+        lambda: decision.missing_baseline(CANDIDATE, policy="fail").outcome,
+        Outcome.NO_BASELINE,
+        id="no baseline, missing_baseline: fail",
+    ),
+    pytest.param(
+        lambda: decision.missing_baseline(CANDIDATE, policy="pass").outcome,
+        Outcome.PASSED,
+        id="no baseline, missing_baseline: pass",
+    ),
+    pytest.param(
+        lambda: decision.attach_reference(verdict(), AGAINST_REGRESSED, model="base", gates=True).outcome,
+        Outcome.FAILED,
+        id="worse than the reference model, gate_on_reference",
+    ),
+    pytest.param(
+        lambda: decision.attach_reference(verdict(), AGAINST_REGRESSED, model="base", gates=False).outcome,
+        Outcome.PASSED,
+        id="worse than the reference model, shown only",
+    ),
+    pytest.param(
+        lambda: (
+            decision.attach_reference(
+                verdict(outcome=Outcome.INCOMPARABLE), AGAINST_REGRESSED, model="base", gates=True
+            ).outcome
+        ),
+        Outcome.INCOMPARABLE,
+        id="the reference does not hide that the run cannot be compared",
+    ),
+    pytest.param(lambda: decision.report_outcome([]), Outcome.PASSED, id="gate run: nothing to gate"),
+    pytest.param(
+        lambda: decision.report_outcome([Outcome.PASSED, Outcome.NO_BASELINE]),
+        Outcome.NO_BASELINE,
+        id="gate run: one model has no baseline",
+    ),
+    pytest.param(
+        lambda: decision.report_outcome([Outcome.NO_BASELINE, Outcome.INCOMPARABLE]),
+        Outcome.INCOMPARABLE,
+        id="gate run: incomparable named before no baseline",
+    ),
+    pytest.param(
+        lambda: decision.report_outcome([Outcome.INCOMPARABLE, Outcome.FAILED, Outcome.PASSED]),
+        Outcome.FAILED,
+        id="gate run: a regression named before incomparable",
+    ),
+]
+
+
+@pytest.mark.parametrize(("judge", "outcome"), OUTCOME_TABLE)
+def test_outcome_table(judge: Callable[[], Outcome], outcome: Outcome) -> None:
+    assert judge() is outcome
+
+
+def test_outcome_table__covers_every_outcome() -> None:
+    assert {param.values[1] for param in OUTCOME_TABLE} == set(Outcome)
+
+
+def test_missing_baseline__every_metric_added_with_the_reason() -> None:
+    rows = decision.missing_baseline(CANDIDATE, policy="fail").rows
+    assert [(r.metric, r.status, r.gated, r.reason) for r in rows] == [
+        ("accuracy", Status.ADDED, False, "no baseline")
+    ]
+
+
+def test_report_outcome__is_the_report_property() -> None:
+    failed = verdict(row(Status.REGRESSED), outcome=Outcome.FAILED)
+    assert GateReport((verdict(), failed)).outcome is Outcome.FAILED
+
+
+# --- acceptances --------------------------------------------------------------------------------------
+
+# (outcome, regressions found, of which no acceptance covers, accepted, check conclusion)
+ACCEPTANCE_TABLE = [
+    pytest.param(Outcome.PASSED, 0, 0, False, "success", id="passed"),
+    pytest.param(Outcome.FAILED, 2, 2, False, "failure", id="failed, nothing accepted"),
+    pytest.param(Outcome.FAILED, 2, 1, False, "failure", id="failed, one of two accepted"),
+    pytest.param(Outcome.FAILED, 2, 0, True, "success", id="failed, every regression accepted"),
+    pytest.param(Outcome.FAILED, 0, 0, False, "failure", id="failed with no regression to accept"),
+    pytest.param(Outcome.INCOMPARABLE, 0, 0, False, "failure", id="incomparable: nothing to accept"),
+    pytest.param(Outcome.NO_BASELINE, 0, 0, False, "failure", id="no baseline: nothing to accept"),
+    pytest.param("bogus", 1, 0, False, "failure", id="an outcome the state does not know"),
+]
+
+
+@pytest.mark.parametrize(("outcome", "regressions", "unaccepted", "accepted", "conclusion"), ACCEPTANCE_TABLE)
+def test_acceptance_table(
+    outcome: str, regressions: int, unaccepted: int, accepted: bool, conclusion: str
+) -> None:
+    assert decision.accepted(outcome, regressions=regressions, unaccepted=unaccepted) is accepted
+    assert decision.check_conclusion(outcome, accepted=accepted) == conclusion
+    # The state in the sticky comment stores the outcome's value: it is judged the same.
+    assert decision.check_conclusion(getattr(outcome, "value", outcome), accepted=accepted) == conclusion
+
+
+def test_title_after_acceptance__latest_acceptance_cut_to_255() -> None:
+    assert decision.title_after_acceptance("1 regression", accepted_by=None) == "1 regression"
+    title = decision.title_after_acceptance("1 regression", accepted_by=("alice", "x" * 300))
+    assert title.startswith("Accepted by @alice: xxx") and len(title) == 255
