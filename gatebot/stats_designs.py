@@ -1,0 +1,376 @@
+"""Statistics for the eval designs around the one-draw-per-example paired comparison of `stats.py`.
+
+`stats.py` holds the paired tests for the plain design: every example scored once by each run, examples
+independent. Real evals are often not that, and treating them as if they were makes false alarms far
+more common than `alpha` says (Miller 2024, "Adding Error Bars to Evals: A Statistical Approach to
+Language Model Evaluations", arXiv:2411.00640). This module holds the building blocks for the other
+designs. It is kept apart from `stats.py`, which stays the plain design every verdict depends on
+(and, at about 400 lines, as much as one statistics file should hold); nothing here changes what
+`stats.py` computes:
+
+- Clustered examples (questions that share a passage, a document, a conversation): the examples of a
+  cluster are not independent, so the standard error comes from cluster totals (cluster-robust, CR1
+  with G-1 degrees of freedom), with a cluster bootstrap interval and an exact cluster sign-flip test
+  for when there are few clusters. `clustered_compare`, `cluster_bootstrap_interval`,
+  `cluster_sign_flip_test`.
+
+All results are oriented like `stats.PairedResult`: `delta` is candidate minus baseline in the metric's
+units, `p_worse` the one-sided p for "the candidate is worse" in the metric's own direction.
+
+Everything here is a pure function of numpy arrays; the two random procedures take an explicit Generator.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import product
+from statistics import NormalDist
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from gatebot.stats import (
+    FloatArray,
+    is_binary,
+    student_t_sf,
+)
+
+IntArray = npt.NDArray[np.integer]
+
+_STD_NORMAL = NormalDist()
+_EXACT_SIGN_FLIP_MAX = 16
+_CHUNK = 2_000_000
+
+
+# --- distributions -------------------------------------------------------------------------------
+
+
+def _sf(x: float, df: float) -> float:
+    """P(X > x) for Student's t with `df` degrees of freedom, the standard normal when df is infinite."""
+    if math.isinf(df):
+        return 1.0 - _STD_NORMAL.cdf(x)
+    return student_t_sf(x, df)
+
+
+def t_quantile(q: float, *, df: float) -> float:
+    """The q-quantile of Student's t with `df` degrees of freedom (the normal one when df is infinite).
+
+    Found by bisection on `stats.student_t_sf`, so intervals and p-values use one distribution function.
+    """
+    if not 0.0 < q < 1.0:
+        raise ValueError(f"t_quantile needs 0 < q < 1, got {q}")
+    if math.isinf(df):
+        return _STD_NORMAL.inv_cdf(q)
+    if df <= 0:
+        raise ValueError(f"t_quantile needs df > 0, got {df}")
+    target = 1.0 - q
+    hi = max(1.0, abs(_STD_NORMAL.inv_cdf(q)))
+    while student_t_sf(hi, df) > min(target, 1.0 - target):
+        hi *= 2.0
+    lo = -hi
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if student_t_sf(mid, df) > target:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-15 * max(1.0, abs(mid)):
+            break
+    return 0.5 * (lo + hi)
+
+
+def _p_above(excess: float, se: float, df: float) -> float:
+    """One-sided p for "the true value exceeds the null" when the estimate exceeds it by `excess`."""
+    if se == 0.0 or math.isinf(excess):
+        return 0.0 if excess > 0 else 1.0
+    return _sf(excess / se, df)
+
+
+# --- the shape every design's result shares ------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarginTest:
+    """A claim about the mean change tested against a margin; a small `p` means the claim is shown.
+
+    `claim` is `equivalent` (|change| < margin, two one-sided tests), `superior` (change better than
+    +margin) or `non-inferior` (change better than -margin). `parts` holds the one-sided p-values a
+    claim is made of (for equivalence: above -margin, below +margin); `p` is the largest.
+    """
+
+    claim: Literal["equivalent", "superior", "non-inferior"]
+    test: str
+    margin: float
+    delta: float
+    p: float
+    parts: tuple[float, ...]
+
+    def shown(self, *, alpha: float) -> bool:
+        return self.p < alpha
+
+
+@dataclass(frozen=True, kw_only=True)
+class DesignResult:
+    """A mean change with its standard error and reference distribution, oriented like `PairedResult`.
+
+    `df` is the degrees of freedom of Student's t the test uses (infinite: the normal distribution).
+    `ci_low`/`ci_high` are the two-sided `confidence` interval of `delta`, in the metric's units.
+    """
+
+    baseline_mean: float
+    candidate_mean: float
+    delta: float
+    se: float
+    df: float
+    higher_is_better: bool
+    confidence: float
+    ci_low: float
+    ci_high: float
+    ci_method: str
+    test: str
+    margin: float = 0.0
+    """The non-inferiority margin `p_noninferior` tests against (0: none)."""
+
+    @property
+    def oriented(self) -> float:
+        """`delta` with the sign that makes positive better."""
+        return self.delta if self.higher_is_better else -self.delta
+
+    @property
+    def p_worse(self) -> float:
+        return _p_above(-self.oriented, self.se, self.df)
+
+    @property
+    def p_better(self) -> float:
+        return _p_above(self.oriented, self.se, self.df)
+
+    @property
+    def p_noninferior(self) -> float | None:
+        """One-sided p of "the change is better than -margin" (small = shown); None without a margin."""
+        if self.margin <= 0:
+            return None
+        return _p_above(self.oriented + self.margin, self.se, self.df)
+
+    def equivalence(self, *, margin: float) -> MarginTest:
+        """Two one-sided tests of |change| < margin on this design's estimate (Schuirmann 1987)."""
+        return _tost(self.delta, self.se, self.df, margin=margin, test=f"{self.test} TOST")
+
+    def superiority(self, *, margin: float = 0.0) -> MarginTest:
+        """One-sided test that the change is better than +margin on this design's estimate."""
+        if margin < 0:
+            raise ValueError(f"superiority margin must be >= 0, got {margin}")
+        p = _p_above(self.oriented - margin, self.se, self.df)
+        return MarginTest(claim="superior", test=self.test, margin=margin, delta=self.delta, p=p, parts=(p,))
+
+    def detectable_drop(self, *, alpha: float, power: float = 0.8) -> float:
+        """The smallest drop detected with `power` at one-sided level `alpha`: (q_{1-alpha} + q_power) se."""
+        return (t_quantile(1 - alpha, df=self.df) + t_quantile(power, df=self.df)) * self.se
+
+
+def _tost(delta: float, se: float, df: float, *, margin: float, test: str) -> MarginTest:
+    if margin <= 0:
+        raise ValueError(f"an equivalence margin must be > 0, got {margin}")
+    above = _p_above(delta + margin, se, df)
+    below = _p_above(margin - delta, se, df)
+    return MarginTest(
+        claim="equivalent", test=test, margin=margin, delta=delta, p=max(above, below), parts=(above, below)
+    )
+
+
+def _interval(delta: float, se: float, df: float, confidence: float) -> tuple[float, float]:
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    half = t_quantile(1 - (1 - confidence) / 2, df=df) * se
+    return delta - half, delta + half
+
+
+def _check_paired(name: str, baseline: FloatArray, candidate: FloatArray) -> None:
+    if baseline.ndim != 1 or baseline.shape != candidate.shape:
+        raise ValueError(
+            f"{name} needs two 1-d arrays of one length, got {baseline.shape} and {candidate.shape}"
+        )
+    if baseline.size == 0:
+        raise ValueError(f"{name} needs at least one example")
+
+
+def _check_codes(name: str, codes: IntArray, size: int, what: str) -> None:
+    if codes.ndim != 1 or codes.size != size:
+        raise ValueError(f"{name} needs one {what} code per score, got shape {codes.shape} for {size} scores")
+    if not np.issubdtype(codes.dtype, np.integer):
+        raise ValueError(f"{name} needs integer {what} codes, got dtype {codes.dtype}")
+
+
+# --- clustered examples --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusteredResult(DesignResult):
+    """A paired comparison whose examples come in clusters; the test and interval are cluster-robust.
+
+    `design_effect` is the cluster-robust variance over the variance the independent paired test
+    assumes: how many clustered examples carry the information of one independent example
+    (`n / design_effect` is the eval's effective size).
+    """
+
+    n: int
+    n_clusters: int
+    design_effect: float
+    worse_count: int
+    better_count: int
+    binary: bool
+
+    def detectable_drop(self, *, alpha: float, power: float = 0.8) -> float:
+        """As `DesignResult.detectable_drop`, and for 0/1 scores never below the drop needed for the
+        exact test to be significant when every flip goes one way (as `PairedResult` does)."""
+        mde = super().detectable_drop(alpha=alpha, power=power)
+        if self.binary:
+            mde = max(mde, math.ceil(math.log2(1 / alpha)) / self.n)
+        return mde
+
+
+def _cluster_totals(values: FloatArray, clusters: IntArray) -> tuple[FloatArray, FloatArray]:
+    """Per cluster (in sorted order of the codes): the sum of `values` and the number of examples."""
+    _, inverse = np.unique(clusters, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    totals = np.bincount(inverse, weights=values).astype(np.float64)
+    sizes = np.bincount(inverse).astype(np.float64)
+    return totals, sizes
+
+
+def clustered_compare(
+    baseline: FloatArray,
+    candidate: FloatArray,
+    clusters: IntArray,
+    *,
+    higher_is_better: bool,
+    confidence: float,
+    margin: float = 0.0,
+) -> ClusteredResult:
+    """Compare two aligned score arrays whose examples share clusters (integer codes, any values).
+
+    The estimate is the mean paired difference d = mean(candidate - baseline), which is the ratio of the
+    cluster totals of d to the cluster sizes. Its variance is the cluster-robust (sandwich) one of an
+    intercept-only regression of d (Liang & Zeger 1986), with the small-sample factor G/(G-1) (CR1) and
+    Student's t with G-1 degrees of freedom (Cameron & Miller 2015, "A Practitioner's Guide to
+    Cluster-Robust Inference", Journal of Human Resources 50:317-372):
+
+        Var(mean d) = G/(G-1) * sum_g (sum_{i in g} (d_i - mean d))^2 / n^2
+
+    which is Miller's (2024) clustered standard error with the G/(G-1) factor. For 0/1 scores it is the
+    clustered paired-proportion test of Obuchowski (1998, "On the comparison of correlated proportions
+    for clustered data") up to that factor. With one example per cluster it is exactly the paired
+    t-test (variance s^2 / n, n - 1 degrees of freedom): the independent design is the special case.
+    Needs at least two clusters.
+    """
+    _check_paired("clustered_compare", baseline, candidate)
+    _check_codes("clustered_compare", clusters, baseline.size, "cluster")
+    n = baseline.size
+    raw = candidate - baseline
+    delta = float(raw.mean())
+    totals, _ = _cluster_totals(raw - delta, clusters)
+    g = totals.size
+    if g < 2:
+        raise ValueError(
+            "clustered_compare needs at least two clusters (one says nothing about between-cluster variation)"
+        )
+    variance = g / (g - 1) * float(np.sum(totals**2)) / n**2
+    se = math.sqrt(variance)
+    iid = float(raw.var(ddof=1)) / n if n > 1 else 0.0
+    df = float(g - 1)
+    low, high = _interval(delta, se, df, confidence)
+    sign = 1.0 if higher_is_better else -1.0
+    return ClusteredResult(
+        baseline_mean=float(baseline.mean()),
+        candidate_mean=float(candidate.mean()),
+        delta=delta,
+        se=se,
+        df=df,
+        higher_is_better=higher_is_better,
+        confidence=confidence,
+        ci_low=low,
+        ci_high=high,
+        ci_method="cluster-robust t",
+        test="cluster-robust t (CR1)",
+        margin=margin,
+        n=n,
+        n_clusters=g,
+        design_effect=variance / iid if iid > 0 else 1.0,
+        worse_count=int(np.count_nonzero(raw * sign < 0)),
+        better_count=int(np.count_nonzero(raw * sign > 0)),
+        binary=is_binary(baseline) and is_binary(candidate),
+    )
+
+
+def cluster_bootstrap_interval(
+    diff: FloatArray, clusters: IntArray, *, resamples: int, confidence: float, rng: np.random.Generator
+) -> tuple[float, float]:
+    """Percentile interval of mean(diff) under the cluster bootstrap: whole clusters are resampled.
+
+    Each resample draws G clusters with replacement and takes the ratio of their summed differences to
+    their summed sizes, so a resample keeps the correlation inside a cluster (Davison & Hinkley 1997,
+    "Bootstrap Methods and their Application", on hierarchical data; Field & Welsh 2007, "Bootstrapping
+    clustered data"; Cameron & Miller 2015, the pairs cluster bootstrap). Drawn as multinomial counts
+    over clusters: the same distribution at O(G) per resample.
+    """
+    if diff.ndim != 1 or diff.size == 0:
+        raise ValueError(f"cluster_bootstrap_interval needs a non-empty 1-d array, got shape {diff.shape}")
+    _check_codes("cluster_bootstrap_interval", clusters, diff.size, "cluster")
+    if resamples < 1:
+        raise ValueError(f"cluster_bootstrap_interval needs resamples >= 1, got {resamples}")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    totals, sizes = _cluster_totals(diff, clusters)
+    g = totals.size
+    means = np.empty(resamples)
+    per_chunk = max(1, _CHUNK // g)
+    uniform = np.full(g, 1.0 / g)
+    for start in range(0, resamples, per_chunk):
+        stop = min(resamples, start + per_chunk)
+        counts = rng.multinomial(g, uniform, size=stop - start)
+        means[start:stop] = (counts @ totals) / (counts @ sizes)
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return float(low), float(high)
+
+
+def cluster_sign_flip_test(
+    diff: FloatArray, clusters: IntArray, *, resamples: int, rng: np.random.Generator
+) -> tuple[float, float]:
+    """One-sided p-values (p_worse, p_better) of the cluster sign-flip test; `diff` positive = better.
+
+    Under "no change" the baseline and candidate answers of a cluster are exchangeable, so each cluster
+    total of the differences is as likely to have either sign; the p-value is the share of the 2^G sign
+    patterns whose total is at least as extreme (Fisher 1935, the randomization test; with the null
+    imposed and Rademacher weights it is the wild cluster bootstrap of Cameron, Gelbach & Miller 2008).
+    Exact when at most 16 clusters have a non-zero total, otherwise `resamples` random patterns with the
+    add-one estimate (Phipson & Smyth 2010). With one example per cluster and 0/1 scores it is the exact
+    McNemar test. Valid with few clusters, where the cluster-robust t-test over-rejects.
+    """
+    if diff.ndim != 1 or diff.size == 0:
+        raise ValueError(f"cluster_sign_flip_test needs a non-empty 1-d array, got shape {diff.shape}")
+    _check_codes("cluster_sign_flip_test", clusters, diff.size, "cluster")
+    totals, _ = _cluster_totals(diff, clusters)
+    active = totals[totals != 0.0]
+    observed = float(active.sum())
+    tolerance = 1e-9 * max(1.0, float(np.abs(active).sum()))
+    if active.size == 0:
+        return 1.0, 1.0
+    if active.size <= _EXACT_SIGN_FLIP_MAX:
+        signs = np.array(list(product((1.0, -1.0), repeat=active.size)))
+        flipped = signs @ active
+        p_worse = float(np.mean(flipped <= observed + tolerance))
+        p_better = float(np.mean(flipped >= observed - tolerance))
+        return p_worse, p_better
+    if resamples < 1:
+        raise ValueError(f"cluster_sign_flip_test needs resamples >= 1 for {active.size} clusters")
+    worse_hits = better_hits = 0
+    per_chunk = max(1, _CHUNK // active.size)
+    for start in range(0, resamples, per_chunk):
+        stop = min(resamples, start + per_chunk)
+        signs = rng.integers(0, 2, size=(stop - start, active.size)) * 2.0 - 1.0
+        flipped = signs @ active
+        worse_hits += int(np.count_nonzero(flipped <= observed + tolerance))
+        better_hits += int(np.count_nonzero(flipped >= observed - tolerance))
+    return (worse_hits + 1) / (resamples + 1), (better_hits + 1) / (resamples + 1)
