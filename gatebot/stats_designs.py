@@ -13,6 +13,9 @@ designs. It is kept apart from `stats.py`, which stays the plain design every ve
   with G-1 degrees of freedom), with a cluster bootstrap interval and an exact cluster sign-flip test
   for when there are few clusters. `clustered_compare`, `cluster_bootstrap_interval`,
   `cluster_sign_flip_test`.
+- Repeated samples (a non-deterministic model scored K times per example): per-example means, then the
+  paired test on them; the variance split into question and sampling parts says what more repeats or
+  more examples would buy. `repeated_compare`, `flaky_examples`.
 
 All results are oriented like `stats.PairedResult`: `delta` is candidate minus baseline in the metric's
 units, `p_worse` the one-sided p for "the candidate is worse" in the metric's own direction.
@@ -374,3 +377,155 @@ def cluster_sign_flip_test(
         worse_hits += int(np.count_nonzero(flipped <= observed + tolerance))
         better_hits += int(np.count_nonzero(flipped >= observed - tolerance))
     return (worse_hits + 1) / (resamples + 1), (better_hits + 1) / (resamples + 1)
+
+
+# --- repeated samples ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepeatedResult(DesignResult):
+    """A paired comparison of per-example means over repeated samples (K_i repeats, possibly unequal).
+
+    Var(d_i) splits into `question_variance` (how much the true change differs between examples) and
+    the sampling part: `sampling_variance_baseline` / `_candidate` are the variances of ONE sample of one
+    example around its own mean (pooled within-example variance), None for a side sampled once per
+    example. `repeats_baseline` / `repeats_candidate` are the mean number of samples per example.
+    """
+
+    n: int
+    repeats_baseline: float
+    repeats_candidate: float
+    question_variance: float
+    sampling_variance_baseline: float | None
+    sampling_variance_candidate: float | None
+    worse_count: int
+    better_count: int
+    binary: bool
+
+    def projected_se(self, *, examples: int, repeats: float) -> float:
+        """The standard error with `examples` examples each sampled `repeats` times on both sides.
+
+        Miller (2024, on resampling answers K times):
+        Var(mean d) = (question variance + sampling variance / K) / n. More repeats shrink only the
+        second term; more examples shrink both. A side sampled once counts its sampling variance as
+        question variance (it cannot be told apart), so for it more repeats buy nothing visible.
+        """
+        if examples < 1 or repeats <= 0:
+            raise ValueError(f"projected_se needs examples >= 1 and repeats > 0, got {examples}, {repeats}")
+        sampling = (self.sampling_variance_baseline or 0.0) + (self.sampling_variance_candidate or 0.0)
+        return math.sqrt((self.question_variance + sampling / repeats) / examples)
+
+    def projected_detectable_drop(
+        self, *, alpha: float, power: float = 0.8, examples: int, repeats: float
+    ) -> float:
+        """`detectable_drop` for an eval of `examples` examples sampled `repeats` times per side."""
+        df = float(max(examples - 1, 1))
+        z = t_quantile(1 - alpha, df=df) + t_quantile(power, df=df)
+        return z * self.projected_se(examples=examples, repeats=repeats)
+
+
+def _per_example(
+    scores: FloatArray, codes: IntArray, n: int, side: str
+) -> tuple[FloatArray, FloatArray, float | None]:
+    """Per-example means and sample counts, and the pooled within-example variance (None if all K = 1)."""
+    _check_codes("repeated_compare", codes, scores.size, f"{side} example")
+    if scores.ndim != 1:
+        raise ValueError(f"repeated_compare needs 1-d {side} scores, got shape {scores.shape}")
+    if codes.size and (int(codes.min()) < 0 or int(codes.max()) >= n):
+        raise ValueError(f"repeated_compare: {side} example codes must lie in 0..{n - 1}")
+    counts = np.bincount(codes, minlength=n).astype(np.float64)
+    if np.any(counts == 0):
+        missing = int(np.flatnonzero(counts == 0)[0])
+        raise ValueError(f"repeated_compare: example {missing} has no {side} score")
+    means = np.bincount(codes, weights=scores, minlength=n) / counts
+    squares = np.bincount(codes, weights=(scores - means[codes]) ** 2, minlength=n)
+    dof = float(np.sum(counts - 1))
+    pooled = float(squares.sum()) / dof if dof > 0 else None
+    return means, counts, pooled
+
+
+def repeated_compare(
+    baseline: FloatArray,
+    baseline_example: IntArray,
+    candidate: FloatArray,
+    candidate_example: IntArray,
+    *,
+    n_examples: int,
+    higher_is_better: bool,
+    confidence: float,
+    margin: float = 0.0,
+) -> RepeatedResult:
+    """Compare two runs that scored each example one or more times; `*_example` codes are 0..n_examples-1.
+
+    Each example's scores are averaged per side and the paired t-test runs on the n per-example mean
+    differences, so the test counts examples, not samples: K samples of one question are not K
+    independent questions (Miller 2024, on resampling answers). Its variance is estimated directly
+    from the n differences, so it holds whatever the mix of question and sampling variance, and for
+    unequal K. The split of that variance is reported for the power note: the one-way random-effects
+    method of moments (Searle, Casella & McCulloch 1992, "Variance Components", the one-way
+    classification), where the pooled within-example variance is the sampling part and the rest of
+    Var(d_i) the question part.
+
+    When every example has one score on each side this is the paired t-test on the differences; for
+    0/1 scores use `stats.paired_compare` then (the exact McNemar test).
+    """
+    if n_examples < 2:
+        raise ValueError(f"repeated_compare needs at least two examples, got {n_examples}")
+    b_means, b_counts, b_pooled = _per_example(baseline, baseline_example, n_examples, "baseline")
+    c_means, c_counts, c_pooled = _per_example(candidate, candidate_example, n_examples, "candidate")
+    diff = c_means - b_means
+    n = n_examples
+    delta = float(diff.mean())
+    total_var = float(diff.var(ddof=1))
+    sampling = (b_pooled or 0.0) * float(np.mean(1.0 / b_counts)) + (c_pooled or 0.0) * float(
+        np.mean(1.0 / c_counts)
+    )
+    se = math.sqrt(total_var / n)
+    df = float(n - 1)
+    low, high = _interval(delta, se, df, confidence)
+    sign = 1.0 if higher_is_better else -1.0
+    return RepeatedResult(
+        baseline_mean=float(b_means.mean()),
+        candidate_mean=float(c_means.mean()),
+        delta=delta,
+        se=se,
+        df=df,
+        higher_is_better=higher_is_better,
+        confidence=confidence,
+        ci_low=low,
+        ci_high=high,
+        ci_method="t on per-example means",
+        test="paired t on per-example means",
+        margin=margin,
+        n=n,
+        repeats_baseline=float(b_counts.mean()),
+        repeats_candidate=float(c_counts.mean()),
+        question_variance=max(0.0, total_var - sampling),
+        sampling_variance_baseline=b_pooled,
+        sampling_variance_candidate=c_pooled,
+        worse_count=int(np.count_nonzero(diff * sign < 0)),
+        better_count=int(np.count_nonzero(diff * sign > 0)),
+        binary=is_binary(baseline) and is_binary(candidate),
+    )
+
+
+def flaky_examples(
+    scores: FloatArray, codes: IntArray, *, n_examples: int, tolerance: float = 0.0
+) -> npt.NDArray[np.intp]:
+    """The examples (ascending codes) sampled at least twice whose scores disagree with each other.
+
+    An example is flaky when the spread of its own repeats (max - min) exceeds `tolerance`: for 0/1
+    scores, one repeat right and another wrong. Run on the baseline, these are the examples where a
+    flip in the candidate says nothing about the change.
+    """
+    if scores.ndim != 1:
+        raise ValueError(f"flaky_examples needs 1-d scores, got shape {scores.shape}")
+    _check_codes("flaky_examples", codes, scores.size, "example")
+    if codes.size and (int(codes.min()) < 0 or int(codes.max()) >= n_examples):
+        raise ValueError(f"flaky_examples: example codes must lie in 0..{n_examples - 1}")
+    low = np.full(n_examples, np.inf)
+    high = np.full(n_examples, -np.inf)
+    np.minimum.at(low, codes, scores)
+    np.maximum.at(high, codes, scores)
+    counts = np.bincount(codes, minlength=n_examples)
+    return np.flatnonzero((counts >= 2) & (high - low > tolerance))

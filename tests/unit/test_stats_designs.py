@@ -202,3 +202,158 @@ def test_sign_flip__many_clusters__monte_carlo_close_to_exact_distribution() -> 
     exact_worse = float(dist[: observed + offset + 1].sum())
     assert p_better == pytest.approx(exact_better, abs=0.01)
     assert p_worse == pytest.approx(exact_worse, abs=0.01)
+
+
+# --- repeated samples ------------------------------------------------------------------------------
+
+# five examples; the baseline sampled 3, 2, 3, 1, 2 times, the candidate 2, 3, 1, 3, 2 times
+REP_B = np.array([1, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1], dtype=float)
+REP_BE = np.array([0, 0, 0, 1, 1, 2, 2, 2, 3, 4, 4])
+REP_C = np.array([1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 0], dtype=float)
+REP_CE = np.array([0, 0, 1, 1, 1, 2, 3, 3, 3, 4, 4])
+
+
+def _repeated(confidence: float = 0.95) -> sd.RepeatedResult:
+    return sd.repeated_compare(
+        REP_B, REP_BE, REP_C, REP_CE, n_examples=5, higher_is_better=True, confidence=confidence
+    )
+
+
+def test_repeated_compare__paired_t_on_per_example_means__matches_scipy() -> None:
+    # per-example means b = [2/3, 1, 0, 1, 1/2], c = [1, 1/3, 0, 1, 0];
+    # scipy.stats.ttest_rel(c, b).pvalue = 0.4129543665511485, t.interval(0.95, 4, ...)
+    result = _repeated()
+    assert result.n == 5
+    assert result.delta == pytest.approx((1 / 3 - 2 / 3 + 0 + 0 - 1 / 2) / 5)
+    assert result.se == pytest.approx(0.18257418583505536, rel=1e-12)
+    assert result.p_worse + result.p_better == pytest.approx(1.0)
+    assert 2 * result.p_worse == pytest.approx(0.4129543665511485, rel=1e-9)
+    assert (result.ci_low, result.ci_high) == pytest.approx(
+        (-0.6735738712638784, 0.34024053793054504), rel=1e-9
+    )
+    assert (result.repeats_baseline, result.repeats_candidate) == (11 / 5, 11 / 5)
+
+
+def test_repeated_compare__variance_split__by_hand() -> None:
+    # within-example squares: baseline 2/3 + 0 + 0 + 0 + 1/2 over 2+1+2+0+1 dof; candidate 2/3 over 6
+    result = _repeated()
+    assert result.sampling_variance_baseline == pytest.approx(7 / 36)
+    assert result.sampling_variance_candidate == pytest.approx(1 / 9)
+    mean_inverse_k = (1 / 3 + 1 / 2 + 1 / 3 + 1 + 1 / 2) / 5
+    total = 5 * 0.18257418583505536**2
+    assert result.question_variance == pytest.approx(total - (7 / 36 + 1 / 9) * mean_inverse_k)
+
+
+def test_repeated_compare__balanced__projection_at_current_size_is_the_standard_error() -> None:
+    rng = np.random.default_rng(6)
+    p = rng.uniform(0.2, 0.8, 200)
+    codes = np.repeat(np.arange(200), 4)
+    base = (rng.random(800) < p[codes]).astype(float)
+    cand = (rng.random(800) < np.clip(p[codes] + 0.05, 0, 1)).astype(float)
+    result = sd.repeated_compare(
+        base, codes, cand, codes, n_examples=200, higher_is_better=True, confidence=0.95
+    )
+    if result.question_variance > 0:
+        assert result.projected_se(examples=200, repeats=4) == pytest.approx(result.se, rel=1e-12)
+    assert result.projected_se(examples=200, repeats=16) < result.se
+    assert result.projected_se(examples=800, repeats=4) == pytest.approx(
+        result.projected_se(examples=200, repeats=4) / 2, rel=1e-12
+    )
+
+
+def test_repeated_compare__null_with_sampling_noise__recovers_the_variance_split() -> None:
+    # p_i ~ U(0.2, 0.8), unchanged: question variance 0, one sample's variance E[p(1-p)] = 0.22
+    rng = np.random.default_rng(7)
+    n, k = 4000, 4
+    p = rng.uniform(0.2, 0.8, n)
+    codes = np.repeat(np.arange(n), k)
+    base = (rng.random(n * k) < p[codes]).astype(float)
+    cand = (rng.random(n * k) < p[codes]).astype(float)
+    result = sd.repeated_compare(
+        base, codes, cand, codes, n_examples=n, higher_is_better=True, confidence=0.95
+    )
+    assert result.sampling_variance_baseline == pytest.approx(0.22, abs=0.006)
+    assert result.sampling_variance_candidate == pytest.approx(0.22, abs=0.006)
+    assert result.question_variance == pytest.approx(0.0, abs=0.01)
+
+
+def test_repeated_compare__true_change_varies_by_example__question_variance_found() -> None:
+    # the candidate moves each example by +-0.15: question variance 0.0225
+    rng = np.random.default_rng(8)
+    n, k = 4000, 8
+    p = rng.uniform(0.3, 0.7, n)
+    move = rng.choice([-0.15, 0.15], size=n)
+    codes = np.repeat(np.arange(n), k)
+    base = (rng.random(n * k) < p[codes]).astype(float)
+    cand = (rng.random(n * k) < (p + move)[codes]).astype(float)
+    result = sd.repeated_compare(
+        base, codes, cand, codes, n_examples=n, higher_is_better=True, confidence=0.95
+    )
+    assert result.question_variance == pytest.approx(0.0225, abs=0.005)
+
+
+def test_repeated_compare__sampled_once__sampling_variance_unknown() -> None:
+    codes = np.arange(4)
+    result = sd.repeated_compare(
+        np.array([1.0, 0.0, 1.0, 1.0]),
+        codes,
+        np.array([1.0, 1.0, 0.0, 1.0]),
+        codes,
+        n_examples=4,
+        higher_is_better=True,
+        confidence=0.95,
+    )
+    assert result.sampling_variance_baseline is None
+    assert result.sampling_variance_candidate is None
+    assert result.question_variance == pytest.approx(result.se**2 * 4)
+
+
+def test_repeated_compare__example_without_candidate_score__value_error() -> None:
+    with pytest.raises(ValueError, match="example 2 has no candidate score"):
+        sd.repeated_compare(
+            np.ones(3),
+            np.arange(3),
+            np.ones(2),
+            np.arange(2),
+            n_examples=3,
+            higher_is_better=True,
+            confidence=0.95,
+        )
+
+
+def test_repeated_compare__code_out_of_range__value_error() -> None:
+    with pytest.raises(ValueError, match=r"must lie in 0\.\.2"):
+        sd.repeated_compare(
+            np.ones(3),
+            np.array([0, 1, 3]),
+            np.ones(3),
+            np.arange(3),
+            n_examples=3,
+            higher_is_better=True,
+            confidence=0.95,
+        )
+
+
+def test_repeated_compare__one_example__value_error() -> None:
+    with pytest.raises(ValueError, match="at least two examples"):
+        sd.repeated_compare(
+            np.ones(2),
+            np.zeros(2, dtype=int),
+            np.ones(2),
+            np.zeros(2, dtype=int),
+            n_examples=1,
+            higher_is_better=True,
+            confidence=0.95,
+        )
+
+
+def test_flaky_examples__baseline_disagrees_with_itself() -> None:
+    # example 0: 1,0,1 (flaky); 1: 1,1; 2: 0,0,0; 3: sampled once; 4: 0,1 (flaky)
+    assert sd.flaky_examples(REP_B, REP_BE, n_examples=5).tolist() == [0, 4]
+
+
+def test_flaky_examples__continuous_with_tolerance() -> None:
+    scores = np.array([0.50, 0.52, 0.10, 0.40, 0.9])
+    codes = np.array([0, 0, 1, 1, 2])
+    assert sd.flaky_examples(scores, codes, n_examples=3).tolist() == [0, 1]
+    assert sd.flaky_examples(scores, codes, n_examples=3, tolerance=0.05).tolist() == [1]
