@@ -357,3 +357,48 @@ def test_flaky_examples__continuous_with_tolerance() -> None:
     codes = np.array([0, 0, 1, 1, 2])
     assert sd.flaky_examples(scores, codes, n_examples=3).tolist() == [0, 1]
     assert sd.flaky_examples(scores, codes, n_examples=3, tolerance=0.05).tolist() == [1]
+
+
+# --- aggregate-only values -------------------------------------------------------------------------
+
+
+def test_aggregate_compare__lm_eval_drop_of_3_9_points__significant() -> None:
+    # a drop of 3.9 points with reported standard errors 1.2 and 1.4: z = -3.9 / hypot(1.2, 1.4);
+    # scipy.stats.norm.cdf(z) = 0.017211907162694388
+    result = sd.aggregate_compare(
+        60.0, 56.1, baseline_se=1.2, candidate_se=1.4, higher_is_better=True, confidence=0.95
+    )
+    assert result.se == pytest.approx(math.hypot(1.2, 1.4))
+    assert result.p_worse == pytest.approx(0.017211907162694388, rel=1e-9)
+    assert (result.ci_low, result.ci_high) == pytest.approx(
+        (-7.513995018031987, -0.28600498196801283), rel=1e-9
+    )
+    assert result.p_worse < 0.05
+
+
+def test_aggregate_compare__same_files_the_other_way__not_worse() -> None:
+    result = sd.aggregate_compare(
+        56.1, 60.0, baseline_se=1.4, candidate_se=1.2, higher_is_better=True, confidence=0.95
+    )
+    assert result.p_worse == pytest.approx(1 - 0.017211907162694388, rel=1e-9)
+
+
+def test_aggregate_compare__drift_within_the_errors__not_significant() -> None:
+    result = sd.aggregate_compare(
+        0.8012, 0.8011, baseline_se=0.004, candidate_se=0.004, higher_is_better=True, confidence=0.95
+    )
+    assert result.p_worse > 0.4
+
+
+def test_aggregate_compare__negative_standard_error__value_error() -> None:
+    with pytest.raises(ValueError, match="standard errors must be >= 0"):
+        sd.aggregate_compare(
+            0.5, 0.4, baseline_se=-0.1, candidate_se=0.1, higher_is_better=True, confidence=0.95
+        )
+
+
+def test_aggregate_compare__nan__value_error() -> None:
+    with pytest.raises(ValueError, match="finite"):
+        sd.aggregate_compare(
+            0.5, math.nan, baseline_se=0.1, candidate_se=0.1, higher_is_better=True, confidence=0.95
+        )
