@@ -402,3 +402,189 @@ def test_aggregate_compare__nan__value_error() -> None:
         sd.aggregate_compare(
             0.5, math.nan, baseline_se=0.1, candidate_se=0.1, higher_is_better=True, confidence=0.95
         )
+
+
+# --- equivalence and superiority -------------------------------------------------------------------
+
+TOST_B = np.array([0.61, 0.52, 0.70, 0.44, 0.58, 0.66, 0.49, 0.73, 0.55, 0.60, 0.47, 0.68])
+TOST_C = np.array([0.63, 0.50, 0.71, 0.47, 0.57, 0.69, 0.50, 0.72, 0.58, 0.61, 0.46, 0.70])
+
+
+def test_equivalence__continuous__matches_statsmodels_ttost_paired() -> None:
+    # statsmodels.stats.weightstats.ttost_paired(cand, base, -0.03, 0.03)
+    result = sd.equivalence_test(TOST_B, TOST_C, margin=0.03)
+    assert result.test == "paired-t TOST"
+    assert result.parts == pytest.approx((5.201841916511586e-06, 0.0009566461626895771), rel=1e-7)
+    assert result.p == pytest.approx(0.0009566461626895771, rel=1e-7)
+    assert result.shown(alpha=0.05)
+
+
+def test_equivalence__continuous_tight_margin__not_shown() -> None:
+    # statsmodels ttost_paired(cand, base, -0.01, 0.01)[0] = 0.4371109613592645
+    result = sd.equivalence_test(TOST_B, TOST_C, margin=0.01)
+    assert result.p == pytest.approx(0.4371109613592645, rel=1e-7)
+    assert not result.shown(alpha=0.05)
+
+
+def test_superiority__continuous__matches_scipy() -> None:
+    # scipy.stats.ttest_rel(cand, base, alternative="greater"); ttest_1samp(cand - base, 0.005, "greater")
+    assert sd.superiority_test(TOST_B, TOST_C, higher_is_better=True).p == pytest.approx(
+        0.05114399096993149, rel=1e-7
+    )
+    assert sd.superiority_test(TOST_B, TOST_C, higher_is_better=True, margin=0.005).p == pytest.approx(
+        0.21751838578349125, rel=1e-7
+    )
+
+
+def test_superiority__binary_no_margin__exact_mcnemar() -> None:
+    base = np.array([0.0] * 12 + [1.0] * 3 + [1.0] * 50)
+    cand = np.array([1.0] * 12 + [0.0] * 3 + [1.0] * 50)
+    result = sd.superiority_test(base, cand, higher_is_better=True)
+    assert result.test == "mcnemar-exact"
+    assert result.p == pytest.approx(stats.mcnemar_exact(3, 12)[1])
+
+
+def test_superiority__binary_with_margin__tango_one_sided() -> None:
+    base = np.array([0.0] * 12 + [1.0] * 3 + [1.0] * 50)
+    cand = np.array([1.0] * 12 + [0.0] * 3 + [1.0] * 50)
+    result = sd.superiority_test(base, cand, higher_is_better=True, margin=0.02)
+    assert result.test == "Tango score test"
+    assert result.p == pytest.approx(sd.tango_p(3, 12, 65, delta0=0.02, alternative="greater"))
+
+
+def test_equivalence__binary__agrees_with_the_tango_interval() -> None:
+    # shown at alpha exactly when the (1 - 2 alpha) Tango interval lies inside (-margin, +margin)
+    # Agresti & Min (2005) table 53, 16, 8, 9: 90% interval computed below
+    base = np.array([1.0] * 53 + [0.0] * 16 + [1.0] * 8 + [0.0] * 9)
+    cand = np.array([1.0] * 53 + [1.0] * 16 + [0.0] * 8 + [0.0] * 9)
+    low, high = sd.tango_interval(8, 16, 86, confidence=0.90)
+    for margin in (0.1, 0.15, 0.2, 0.25):
+        inside = -margin < low and high < margin
+        assert sd.equivalence_test(base, cand, margin=margin).shown(alpha=0.05) == inside
+
+
+def test_equivalence__nothing_flipped_on_30_examples__not_shown_for_a_small_margin() -> None:
+    same = np.ones(30)
+    assert not sd.equivalence_test(same, same, margin=0.01).shown(alpha=0.05)
+
+
+def test_equivalence__zero_margin__value_error() -> None:
+    with pytest.raises(ValueError, match="margin must be > 0"):
+        sd.equivalence_test(TOST_B, TOST_C, margin=0.0)
+
+
+def test_noninferiority__continuous__matches_scipy() -> None:
+    # scipy.stats.ttest_1samp(cand - base, -0.01, alternative="greater"); lower-is-better flips the sign
+    result = sd.noninferiority_test(TOST_B, TOST_C, higher_is_better=True, margin=0.01)
+    assert result.p == pytest.approx(0.001671476343924791, rel=1e-7)
+    assert sd.noninferiority_test(TOST_B, TOST_C, higher_is_better=False, margin=0.01).p == pytest.approx(
+        0.4371109613592645, rel=1e-7
+    )
+
+
+def test_noninferiority__binary__tango_at_minus_margin() -> None:
+    base = np.array([1.0] * 20 + [0.0] * 15 + [1.0] * 900 + [0.0] * 65)
+    cand = np.array([0.0] * 20 + [1.0] * 15 + [1.0] * 900 + [0.0] * 65)
+    result = sd.noninferiority_test(base, cand, higher_is_better=True, margin=0.02)
+    assert result.claim == "non-inferior"
+    assert result.p == pytest.approx(sd.tango_p(20, 15, 1000, delta0=-0.02, alternative="greater"))
+
+
+def test_design_result_equivalence__aggregate__two_one_sided_z_tests() -> None:
+    result = sd.aggregate_compare(
+        0.80, 0.805, baseline_se=0.01, candidate_se=0.01, higher_is_better=True, confidence=0.9
+    )
+    tost = result.equivalence(margin=0.04)
+    se = math.hypot(0.01, 0.01)
+    from statistics import NormalDist
+
+    expected = (1 - NormalDist().cdf((0.005 + 0.04) / se), NormalDist().cdf((0.005 - 0.04) / se))
+    assert tost.parts == pytest.approx(expected)
+    # shown at 5% exactly when the 90% interval lies inside the margins
+    assert tost.shown(alpha=0.05) == (result.ci_low > -0.04 and result.ci_high < 0.04)
+
+
+# --- paired proportions ----------------------------------------------------------------------------
+
+# Published tables (both_one, up, down, both_zero), the change being (up - down) / n, with the
+# confidence and the interval rounded as printed. The values are those collected from the literature
+# by the tests of the R packages ratesci (tests/testthat/test3.R, "legacy & new methods match published
+# examples") and contingencytables (tests/testthat/test-ch8.R); the source each names is given.
+TANGO_PUBLISHED = [
+    ((43, 0, 1, 0), 0.90, (-0.096, 0.037), 3),  # Tango's example, 90% interval
+    ((4, 9, 3, 16), 0.95, (-0.027, 0.390), 3),  # ratesci's "Tango RD" example
+    ((53, 16, 8, 9), 0.95, (-0.020, 0.207), 3),  # Agresti & Min 2005
+    ((1, 1, 7, 12), 0.95, (-0.517, -0.026), 3),  # Fagerland et al. 2014 (Bentur et al. 2009 data)
+    ((8, 3, 1, 2), 0.95, (-0.1670, 0.4327), 4),  # Tang (M.L.) 2010
+    ((7, 25, 2, 68), 0.95, (0.139, 0.321), 3),  # Chang 2024
+]
+NEWCOMBE_PUBLISHED = [
+    ((20, 12, 2, 16), (0.0562, 0.3292), 4),  # Newcombe 1998's example, his method 10
+    ((1, 1, 7, 12), (-0.507, -0.026), 3),  # Fagerland et al. 2014
+    ((8, 3, 1, 2), (-0.1574, 0.4136), 4),  # Tang (M.L.) 2010
+    ((7, 25, 2, 68), (0.133, 0.318), 3),  # Chang 2024
+    ((59, 6, 16, 80), (-0.1186, -0.0046), 4),  # Fagerland, Lydersen & Laake's book (Cavo et al. 2012 data)
+]
+
+
+@pytest.mark.parametrize(("table", "confidence", "expected", "digits"), TANGO_PUBLISHED)
+def test_tango_interval__published_examples(
+    table: tuple[int, int, int, int], confidence: float, expected: tuple[float, float], digits: int
+) -> None:
+    _, up, down, _ = table
+    low, high = sd.tango_interval(down, up, sum(table), confidence=confidence)
+    assert (round(low, digits), round(high, digits)) == expected
+
+
+@pytest.mark.parametrize(("table", "expected", "digits"), NEWCOMBE_PUBLISHED)
+def test_newcombe_interval__published_examples(
+    table: tuple[int, int, int, int], expected: tuple[float, float], digits: int
+) -> None:
+    both_one, up, down, both_zero = table
+    low, high = sd.newcombe_interval(both_one, down, up, both_zero, confidence=0.95)
+    assert (round(low, digits), round(high, digits)) == expected
+
+
+@pytest.mark.parametrize(
+    ("down", "up", "n", "delta0", "expected"),
+    [
+        # the score statistic with the restricted MLE found numerically instead of in closed form
+        # (scipy.optimize.minimize_scalar on the trinomial log-likelihood with p_up = p_down + delta0)
+        (3, 9, 32, 0.1, 0.8379494924649127),
+        (8, 16, 86, -0.05, 2.447370024395067),
+        (7, 1, 21, -0.3, 0.11958655383828931),
+        (0, 4, 115, 0.02, 1.1323272670909172),
+        (0, 0, 50, -0.03, 1.2435399737956474),
+        (5, 5, 200, 0.04, -2.14246896511504),
+    ],
+)
+def test_tango_z__matches_numeric_restricted_mle(
+    down: int, up: int, n: int, delta0: float, expected: float
+) -> None:
+    assert sd.tango_z(down, up, n, delta0=delta0) == pytest.approx(expected, rel=1e-7)
+
+
+@pytest.mark.parametrize(("down", "up"), [(3, 9), (10, 2), (0, 4), (7, 7)])
+def test_tango_z__at_zero__is_mcnemar_statistic(down: int, up: int) -> None:
+    assert sd.tango_z(down, up, 100, delta0=0.0) == pytest.approx((up - down) / math.sqrt(up + down))
+
+
+def test_tango_interval__nothing_flipped__not_zero_width() -> None:
+    low, high = sd.tango_interval(0, 0, 300, confidence=0.95)
+    assert low < 0 < high
+    assert high - low > 0.01
+
+
+def test_paired_proportion_interval__demo_language_fr__includes_zero_like_the_exact_test() -> None:
+    # 115 examples, 4 flipped to better, none to worse: the exact one-sided p is 0.0625
+    base = np.array([1.0] * 100 + [0.0] * 4 + [0.0] * 11)
+    cand = np.array([1.0] * 100 + [1.0] * 4 + [0.0] * 11)
+    low, high = sd.paired_proportion_interval(base, cand, confidence=0.95)
+    assert low < 0 < high
+    tango_low, _ = sd.paired_proportion_interval(base, cand, confidence=0.95, method="tango")
+    assert 0 < tango_low < 0.002  # the asymptotic McNemar statistic is 2.0, just past 1.96
+
+
+def test_paired_proportion_interval__continuous__value_error() -> None:
+    with pytest.raises(ValueError, match="0/1 scores"):
+        sd.paired_proportion_interval(np.array([0.5, 1.0]), np.array([1.0, 1.0]), confidence=0.95)
