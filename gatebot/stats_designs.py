@@ -22,6 +22,7 @@ designs. It is kept apart from `stats.py`, which stays the plain design every ve
   `superiority_test`, `noninferiority_test`, and the same on every design's result
   (`DesignResult.equivalence`, `.superiority`, `.p_noninferior`).
 - Paired proportions: Tango's (1998) score test and interval, Newcombe's (1998) method 10 interval.
+- Several alphas in one family: weighted Holm and weighted Benjamini-Hochberg. `adjust_by_alpha`.
 
 All results are oriented like `stats.PairedResult`: `delta` is candidate minus baseline in the metric's
 units, `p_worse` the one-sided p for "the candidate is worse" in the metric's own direction.
@@ -42,6 +43,7 @@ import numpy.typing as npt
 
 from gatebot.stats import (
     FloatArray,
+    benjamini_hochberg,
     is_binary,
     mcnemar_exact,
     paired_t,
@@ -861,3 +863,86 @@ def noninferiority_test(
         p=p,
         parts=(p,),
     )
+
+
+# --- several alphas in one family ----------------------------------------------------------------
+
+
+def _weights(pvalues: FloatArray, weights: FloatArray) -> FloatArray:
+    if pvalues.ndim != 1 or weights.shape != pvalues.shape:
+        raise ValueError(f"weights must match the p-values, got {weights.shape} for {pvalues.shape}")
+    if np.any(weights < 0) or not np.all(np.isfinite(weights)):
+        raise ValueError("weights must be finite and >= 0")
+    if pvalues.size and float(weights.sum()) <= 0:
+        raise ValueError("at least one weight must be > 0")
+    return np.asarray(weights, dtype=np.float64)
+
+
+def weighted_holm(pvalues: FloatArray, *, weights: FloatArray) -> FloatArray:
+    """Adjusted p-values of Holm's weighted step-down procedure; reject where adjusted <= family alpha.
+
+    With weights w (normalised to sum 1), hypotheses are taken in increasing p_i / w_i; the one in turn
+    is rejected when p_i <= alpha * w_i / (sum of the weights not yet rejected), and the procedure
+    stops at the first it cannot reject (Holm 1979, "A simple sequentially rejective multiple test
+    procedure", its weighted version). It controls the family-wise error rate at alpha under
+    any dependence. Equal weights give `stats.holm`; a zero weight is never rejected (adjusted 1).
+    """
+    w = _weights(pvalues, weights)
+    m = pvalues.size
+    adjusted = np.ones(m)
+    positive = np.flatnonzero(w > 0)
+    if positive.size == 0:
+        return adjusted
+    w_pos = w[positive] / w[positive].sum()
+    p_pos = pvalues[positive]
+    order = np.argsort(p_pos / w_pos, kind="stable")
+    remaining = np.cumsum(w_pos[order][::-1])[::-1]
+    stepped = np.maximum.accumulate(p_pos[order] * remaining / w_pos[order])
+    adjusted[positive[order]] = np.minimum(stepped, 1.0)
+    return adjusted
+
+
+def weighted_benjamini_hochberg(pvalues: FloatArray, *, weights: FloatArray) -> FloatArray:
+    """Adjusted p-values of the weighted Benjamini-Hochberg procedure; reject where adjusted <= q.
+
+    The weights are normalised to average 1 and BH runs on p_i / w_i (Genovese, Roeder & Wasserman 2006,
+    "False discovery control with p-value weighting", Biometrika 93:509-524): the false discovery rate
+    stays at most q under independence or positive dependence. Equal weights give BH.
+    """
+    w = _weights(pvalues, weights)
+    m = pvalues.size
+    if m == 0:
+        return np.array(pvalues, dtype=np.float64)
+    w = w * m / w.sum()
+    scaled = np.where(w > 0, pvalues / np.where(w > 0, w, 1.0), np.inf)
+    return benjamini_hochberg(scaled)
+
+
+def adjust_by_alpha(pvalues: FloatArray, *, alphas: FloatArray, method: str) -> FloatArray:
+    """Adjust one family whose tests have their own alphas; test i is rejected where adjusted_i <= alpha_i.
+
+    The family's level is its largest alpha, A, and each test's weight is its alpha (Holm 1979's
+    weighted procedure for `holm`, Genovese et al. 2006 for `bh`):
+
+    - `holm`: reject i when weighted Holm (weights alpha_i) rejects it at level A AND p_i <= alpha_i. A
+      subset of a procedure that controls the family-wise error rate at A, so the chance of any false
+      alarm in the family is at most A, and no test's own false-alarm rate exceeds its alpha_i. Returned
+      as adjusted_i = max(holm_i * alpha_i / A, p_i).
+    - `bh`: weighted BH at level A with weights alpha_i, returned as adjusted_i = bh_i * alpha_i / A.
+    - `none`: the raw p-values.
+
+    With one alpha for every test this is exactly `stats.adjust(pvalues, method)`.
+    """
+    if pvalues.ndim != 1 or alphas.shape != pvalues.shape:
+        raise ValueError(f"alphas must match the p-values, got {alphas.shape} for {pvalues.shape}")
+    if np.any((alphas <= 0) | (alphas >= 1)):
+        raise ValueError("every alpha must be between 0 and 1")
+    if method == "none" or pvalues.size == 0:
+        return np.array(pvalues, dtype=np.float64)
+    level = float(alphas.max())
+    if method == "holm":
+        holm = weighted_holm(pvalues, weights=alphas)
+        return np.minimum(np.maximum(holm * alphas / level, pvalues), 1.0)
+    if method == "bh":
+        return np.minimum(weighted_benjamini_hochberg(pvalues, weights=alphas) * alphas / level, 1.0)
+    raise ValueError(f"unknown correction {method!r}")

@@ -8,6 +8,7 @@ come from the papers named; the rest are brute-force reimplementations inside th
 from __future__ import annotations
 
 import math
+from itertools import combinations
 
 import numpy as np
 import pytest
@@ -588,3 +589,104 @@ def test_paired_proportion_interval__demo_language_fr__includes_zero_like_the_ex
 def test_paired_proportion_interval__continuous__value_error() -> None:
     with pytest.raises(ValueError, match="0/1 scores"):
         sd.paired_proportion_interval(np.array([0.5, 1.0]), np.array([1.0, 1.0]), confidence=0.95)
+
+
+# --- several alphas in one family ------------------------------------------------------------------
+
+
+def _closed_weighted_holm(p: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Adjusted p by closed testing with weighted Bonferroni local tests (what weighted Holm shortcuts)."""
+    m = p.size
+    adjusted = np.zeros(m)
+    for size in range(1, m + 1):
+        for subset in combinations(range(m), size):
+            idx = list(subset)
+            local = min(1.0, float(np.min(p[idx] * w[idx].sum() / w[idx])))
+            for i in idx:
+                adjusted[i] = max(adjusted[i], local)
+    return adjusted
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_weighted_holm__matches_closed_testing(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0, 0.1, 6)
+    w = rng.uniform(0.1, 2.0, 6)
+    np.testing.assert_allclose(sd.weighted_holm(p, weights=w), _closed_weighted_holm(p, w), rtol=1e-12)
+
+
+def test_weighted_holm__equal_weights__is_holm() -> None:
+    p = np.array([0.01, 0.04, 0.03, 0.005])
+    np.testing.assert_allclose(sd.weighted_holm(p, weights=np.ones(4)), stats.holm(p))
+
+
+def test_weighted_holm__zero_weight__never_rejected() -> None:
+    adjusted = sd.weighted_holm(np.array([0.0001, 0.02]), weights=np.array([0.0, 1.0]))
+    assert adjusted.tolist() == [1.0, 0.02]
+
+
+def _weighted_bh_rejections(p: np.ndarray, w: np.ndarray, q: float) -> set[int]:
+    """The weighted BH rejection set straight from its definition (Genovese et al. 2006)."""
+    m = p.size
+    scaled = p / (w * m / w.sum())
+    order = np.argsort(scaled)
+    k = max((j + 1 for j in range(m) if scaled[order[j]] <= (j + 1) * q / m), default=0)
+    return {int(i) for i in order[:k]}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_weighted_bh__matches_definition_at_every_level(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0, 0.2, 8)
+    w = rng.uniform(0.2, 3.0, 8)
+    adjusted = sd.weighted_benjamini_hochberg(p, weights=w)
+    for q in (0.01, 0.05, 0.1, 0.2):
+        assert {int(i) for i in np.flatnonzero(adjusted <= q)} == _weighted_bh_rejections(p, w, q)
+
+
+def test_weighted_bh__equal_weights__is_bh() -> None:
+    p = np.array([0.01, 0.04, 0.03, 0.005])
+    np.testing.assert_allclose(
+        sd.weighted_benjamini_hochberg(p, weights=np.ones(4)), stats.benjamini_hochberg(p)
+    )
+
+
+@pytest.mark.parametrize("method", ["holm", "bh", "none"])
+def test_adjust_by_alpha__one_alpha__is_the_usual_correction(method: str) -> None:
+    p = np.array([0.01, 0.04, 0.03, 0.005, 0.2])
+    np.testing.assert_allclose(
+        sd.adjust_by_alpha(p, alphas=np.full(5, 0.05), method=method), stats.adjust(p, method)
+    )
+
+
+def test_adjust_by_alpha__holm_with_a_strict_metric__by_hand() -> None:
+    # family level 0.05, weights 5/11, 5/11, 1/11: weighted Holm gives 0.0088, 0.036, 0.036
+    p = np.array([0.004, 0.03, 0.009])
+    alphas = np.array([0.05, 0.05, 0.01])
+    adjusted = sd.adjust_by_alpha(p, alphas=alphas, method="holm")
+    np.testing.assert_allclose(adjusted, [0.0088, 0.036, 0.009])
+    assert (adjusted <= alphas).tolist() == [True, True, True]
+
+
+def test_adjust_by_alpha__holm__a_test_never_passes_its_own_alpha() -> None:
+    # weighted Holm at 0.05 would reject the third (0.036), but its own alpha is 0.01
+    p = np.array([0.004, 0.03, 0.012])
+    alphas = np.array([0.05, 0.05, 0.01])
+    adjusted = sd.adjust_by_alpha(p, alphas=alphas, method="holm")
+    assert (adjusted <= alphas).tolist() == [True, True, False]
+
+
+def test_adjust_by_alpha__holm__family_wise_error_at_most_the_largest_alpha() -> None:
+    rng = np.random.default_rng(12)
+    alphas = np.array([0.05, 0.05, 0.01, 0.1, 0.02])
+    runs = 20_000
+    p = rng.random((runs, alphas.size))
+    any_false = sum(
+        bool(np.any(sd.adjust_by_alpha(row, alphas=alphas, method="holm") <= alphas)) for row in p
+    )
+    assert any_false / runs <= 0.1 + 3 * math.sqrt(0.1 * 0.9 / runs)
+
+
+def test_adjust_by_alpha__unknown_method__value_error() -> None:
+    with pytest.raises(ValueError, match="unknown correction"):
+        sd.adjust_by_alpha(np.array([0.1]), alphas=np.array([0.05]), method="bonferroni")
