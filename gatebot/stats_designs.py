@@ -23,6 +23,8 @@ designs. It is kept apart from `stats.py`, which stays the plain design every ve
   (`DesignResult.equivalence`, `.superiority`, `.p_noninferior`).
 - Paired proportions: Tango's (1998) score test and interval, Newcombe's (1998) method 10 interval.
 - Several alphas in one family: weighted Holm and weighted Benjamini-Hochberg. `adjust_by_alpha`.
+- Whether a test could have failed at all: `worst_case_p`, `min_p_exact_mcnemar`; whether a slice could
+  have shown non-inferiority at all: `noninferiority_p_unchanged`.
 
 All results are oriented like `stats.PairedResult`: `delta` is candidate minus baseline in the metric's
 units, `p_worse` the one-sided p for "the candidate is worse" in the metric's own direction.
@@ -946,3 +948,69 @@ def adjust_by_alpha(pvalues: FloatArray, *, alphas: FloatArray, method: str) -> 
     if method == "bh":
         return np.minimum(weighted_benjamini_hochberg(pvalues, weights=alphas) * alphas / level, 1.0)
     raise ValueError(f"unknown correction {method!r}")
+
+
+# --- could the test have failed at all -----------------------------------------------------------
+
+
+def min_p_exact_mcnemar(can_worsen: int) -> float:
+    """The smallest one-sided exact McNemar p when `can_worsen` examples could flip to worse: 0.5^k.
+
+    Reached when every one of them flips and none improves. If it is not below alpha, no outcome of the
+    eval could have been a significant drop: 4 examples at 100% going to 0% give 0.0625.
+    """
+    if can_worsen < 0:
+        raise ValueError(f"can_worsen must be >= 0, got {can_worsen}")
+    return 0.5**can_worsen
+
+
+def worst_case_p(
+    baseline: FloatArray,
+    *,
+    higher_is_better: bool,
+    worst: float | None,
+    clusters: IntArray | None = None,
+) -> float:
+    """The gate's one-sided p_worse if every example fell to the worst score its scale allows.
+
+    `worst` is that score (0 for 0/1 accuracy, 1 for a 0/1 error rate, the bound of a bounded metric) or
+    None for an unbounded one. The test is the one gatebot runs for the design: exact McNemar for 0/1
+    scores, the paired t-test for continuous ones, the cluster-robust t-test with `clusters`. When this
+    is not below alpha the test could not have failed, whatever the candidate did, and a pass says
+    nothing. Unbounded metrics: 0 with at least two examples (and two clusters), else 1.
+    """
+    if baseline.ndim != 1 or baseline.size == 0:
+        raise ValueError(f"worst_case_p needs a non-empty 1-d array, got shape {baseline.shape}")
+    if clusters is not None:
+        _check_codes("worst_case_p", clusters, baseline.size, "cluster")
+    n_clusters = baseline.size if clusters is None else int(np.unique(clusters).size)
+    if worst is None:
+        return 0.0 if baseline.size >= 2 and n_clusters >= 2 else 1.0
+    candidate = np.full(baseline.size, worst, dtype=np.float64)
+    sign = 1.0 if higher_is_better else -1.0
+    if np.any((candidate - baseline) * sign > 0):
+        raise ValueError(f"worst score {worst} is better than some baseline scores")
+    if clusters is None:
+        if is_binary(baseline) and worst in (0.0, 1.0):
+            return min_p_exact_mcnemar(int(np.count_nonzero(baseline != worst)))
+        return paired_t((candidate - baseline) * sign)[0]
+    if n_clusters < 2:
+        return 1.0
+    result = clustered_compare(
+        baseline, candidate, clusters, higher_is_better=higher_is_better, confidence=0.95
+    )
+    return result.p_worse
+
+
+def noninferiority_p_unchanged(n: int, *, margin: float) -> float:
+    """The non-inferiority p (`noninferiority_test`, 0/1 scores) of a candidate identical to its baseline.
+
+    Tango's score test at -margin with nothing flipped on n examples. When it is not below alpha, the n
+    examples cannot show non-inferiority even for an unchanged model: not being shown is then no
+    evidence of a drop (250 examples at margin 0.005 give about 0.13).
+    """
+    if n < 1:
+        raise ValueError(f"noninferiority_p_unchanged needs n >= 1, got {n}")
+    if not 0 < margin < 1:
+        raise ValueError(f"a non-inferiority margin must be between 0 and 1, got {margin}")
+    return tango_p(0, 0, n, delta0=-margin, alternative="greater")

@@ -690,3 +690,59 @@ def test_adjust_by_alpha__holm__family_wise_error_at_most_the_largest_alpha() ->
 def test_adjust_by_alpha__unknown_method__value_error() -> None:
     with pytest.raises(ValueError, match="unknown correction"):
         sd.adjust_by_alpha(np.array([0.1]), alphas=np.array([0.05]), method="bonferroni")
+
+
+# --- could the test have failed --------------------------------------------------------------------
+
+
+def test_worst_case_p__four_examples_all_right__cannot_fail() -> None:
+    p = sd.worst_case_p(np.ones(4), higher_is_better=True, worst=0.0)
+    assert p == 0.0625
+    assert p > 0.05
+
+
+def test_worst_case_p__binary__only_examples_that_can_worsen_count() -> None:
+    base = np.array([1.0] * 5 + [0.0] * 95)
+    assert sd.worst_case_p(base, higher_is_better=True, worst=0.0) == 0.5**5
+    assert sd.worst_case_p(base, higher_is_better=False, worst=1.0) == 0.5**95
+
+
+def test_worst_case_p__bounded_continuous__paired_t_on_the_fall_to_the_bound() -> None:
+    # scipy.stats.ttest_1samp(-base, 0, alternative="less") for base = [0.2, 0.5, 0.9]
+    base = np.array([0.2, 0.5, 0.9])
+    assert sd.worst_case_p(base, higher_is_better=True, worst=0.0) == pytest.approx(
+        stats.paired_t(-base)[0], rel=1e-12
+    )
+
+
+def test_worst_case_p__unbounded__depends_only_on_size() -> None:
+    assert sd.worst_case_p(np.array([3.0, 4.0]), higher_is_better=False, worst=None) == 0.0
+    assert sd.worst_case_p(np.array([3.0]), higher_is_better=False, worst=None) == 1.0
+
+
+def test_worst_case_p__one_cluster__cannot_fail() -> None:
+    assert (
+        sd.worst_case_p(np.ones(50), higher_is_better=True, worst=0.0, clusters=np.zeros(50, dtype=int))
+        == 1.0
+    )
+
+
+def test_worst_case_p__worst_better_than_baseline__value_error() -> None:
+    with pytest.raises(ValueError, match="better than some baseline"):
+        sd.worst_case_p(np.array([0.2, 0.5]), higher_is_better=True, worst=0.4)
+
+
+def test_min_p_exact_mcnemar__half_to_the_k() -> None:
+    assert sd.min_p_exact_mcnemar(0) == 1.0
+    assert sd.min_p_exact_mcnemar(5) == 0.03125
+
+
+def test_noninferiority_p_unchanged__closed_form() -> None:
+    # nothing flipped: the restricted MLE of p_down is the margin, so Z = sqrt(n m / (1 - m));
+    # scipy.stats.norm.sf(sqrt(250 * 0.005 / 0.995)) = 0.13117807247262647
+    assert sd.noninferiority_p_unchanged(250, margin=0.005) == pytest.approx(0.13117807247262647, rel=1e-9)
+
+
+def test_noninferiority_p_unchanged__slices_of_250_cannot_show_what_1000_can() -> None:
+    assert sd.noninferiority_p_unchanged(250, margin=0.005) > 0.05
+    assert sd.noninferiority_p_unchanged(1000, margin=0.005) < 0.05
