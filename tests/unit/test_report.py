@@ -11,9 +11,9 @@ from cmarkgfm.cmark import Options
 
 from gatebot.compare import compare
 from gatebot.config import parse_config
-from gatebot.report import RenderOptions, escape_md, render_markdown, signed_delta
+from gatebot.report import RenderOptions, escape_md, fit_markdown, render_markdown, signed_delta
 from gatebot.verdict import GateReport, Outcome
-from tests.factories import flipped, make_results
+from tests.factories import flipped, make_results, sliced_report
 
 HOSTILE = "| <img src=x onerror=alert(1)> @everyone **bold** [link](http://evil) `code` $x$"
 
@@ -101,3 +101,15 @@ def test_reference_model__column_and_gate_when_configured() -> None:
     assert "| vs base" in markdown.splitlines()[4]
     assert gating.outcome is Outcome.FAILED
     assert "no longer beats the model it started from" in render_markdown(GateReport((gating,)))
+
+
+def test_fit_markdown__over_limit__cuts_details_and_says_so() -> None:
+    report = sliced_report(n_slices=60)
+    full = render_markdown(report)
+    fitted = fit_markdown(
+        report, RenderOptions(full_report_hint="See the job summary."), limit=len(full) // 3
+    )
+    assert len(fitted) <= len(full) // 3
+    assert "cut to fit" in fitted
+    assert "See the job summary." in fitted
+    assert fitted.startswith("### ❌ gatebot")
