@@ -10,14 +10,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from pydantic import ValidationError
-
 from gatebot import __version__
-from gatebot.action import report_failure, run_action, run_publish
+from gatebot.action import run_action, run_publish
 from gatebot.baselines import DEFAULT_DIR, BaselineStore, FileSource, LocalStore
 from gatebot.compare import compare
 from gatebot.config import DEFAULT_CONFIG_FILE, LoadedConfig, json_schema, load_config
-from gatebot.errors import EXIT_PASSED, EXIT_USAGE, GatebotError, validation_problem
+from gatebot.errors import (
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERRUPTED,
+    EXIT_PASSED,
+    GatebotError,
+    failure_of,
+)
 from gatebot.gating import gate
 from gatebot.github.client import connect
 from gatebot.importers import FORMATS, ImportOptions, import_results
@@ -29,8 +33,8 @@ from gatebot.settings import Settings
 from gatebot.verdict import GateReport, report_document
 from gatebot.workflow import Workflow
 
-EXIT_BUG = 3
-ISSUES_URL = "gatebot's issue tracker"
+ACTION_COMMANDS = frozenset({"action", "publish"})
+"""Commands that run as steps of action.yml: errors go out as workflow commands, settings as inputs."""
 
 
 def _config(args: argparse.Namespace, settings: Settings) -> LoadedConfig:
@@ -202,34 +206,13 @@ def cmd_import(args: argparse.Namespace, settings: Settings, out: IO[str]) -> in
 
 
 def cmd_action(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
-    del settings, out
-    environ = dict(os.environ)
-    workflow = Workflow.from_environ(environ)
-    try:
-        return run_action(environ, record=args.record)
-    except GatebotError as error:
-        workflow.error(error.one_line())
-        report_failure(environ, error.one_line())
-        return EXIT_USAGE
-    except Exception as error:
-        if args.debug:
-            raise
-        message = (
-            f"internal error ({type(error).__name__}): a bug in gatebot; rerun with --debug for the traceback"
-        )
-        workflow.error(message)
-        report_failure(environ, message)  # a required check must not wait forever
-        return EXIT_BUG
+    del out
+    return run_action(settings, os.environ, record=args.record)
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
-    del settings, out
-    environ = dict(os.environ)
-    try:
-        return run_publish(environ, Path(args.bundle) if args.bundle else None)
-    except GatebotError as error:
-        Workflow.from_environ(environ).error(error.one_line())
-        return EXIT_USAGE
+    del out
+    return run_publish(settings, os.environ, Path(args.bundle) if args.bundle else None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -334,40 +317,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _print_error(message: str) -> None:
+    print(f"gatebot: error: {message}", file=sys.stderr)
+
+
+def _discard_stdout() -> None:
+    """After a broken pipe: send what is left to /dev/null, so the flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        return
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the one place errors are caught, told in one line, and mapped to exit codes."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    in_action = args.command in ACTION_COMMANDS
+    tell = Workflow.from_environ(os.environ).error if in_action else _print_error
     debug = bool(args.debug)
     try:
-        settings = Settings()
-    except ValidationError as error:
-        path, message = validation_problem(error)
-        name = path if path.isupper() else f"GATEBOT_{path.upper()}"
-        print(f"gatebot: error: environment variable {name}: {message}", file=sys.stderr)
-        return EXIT_USAGE
-    debug = debug or settings.debug
-    try:
+        settings = Settings.from_environ(os.environ, action=in_action)
+        debug = debug or settings.debug
         code: int = args.func(args, settings, sys.stdout)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's flush at exit
         return code
-    except GatebotError as error:
-        print(f"gatebot: error: {error.one_line()}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as error:
-        where = f"{error.filename}: " if error.filename else ""
-        print(f"gatebot: error: {where}{error.strerror or error}", file=sys.stderr)
-        return EXIT_USAGE
+    except BrokenPipeError:  # before OSError, which it is
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         print("gatebot: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return EXIT_USAGE
+        return EXIT_INTERRUPTED
     except Exception as error:
-        if debug:
+        failure = failure_of(error)
+        if failure.bug and debug:
             raise
-        print(
-            f"gatebot: internal error ({type(error).__name__}: {error}); this is a bug in gatebot: "
-            "rerun with "
-            f"--debug and report the traceback at {ISSUES_URL}",
-            file=sys.stderr,
-        )
-        return EXIT_BUG
+        tell(failure.message)
+        return failure.exit_code

@@ -165,6 +165,7 @@ def run_command(
     reader.start()
     try:
         status = process.wait(timeout=timeout)
+        reader.join()
     except subprocess.TimeoutExpired:
         _stop(process)
         reader.join(timeout=_KILL_GRACE_SECONDS)
@@ -175,7 +176,9 @@ def run_command(
     except BaseException:
         _stop(process)
         raise
-    reader.join()
+    finally:
+        if not reader.is_alive():  # a reader still blocked on a grandchild's pipe keeps it open
+            process.stdout.close()
     if status != 0:
         shown = f"signal {-status}" if status < 0 else f"status {status}"
         raise BenchmarkError(

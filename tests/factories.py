@@ -1,4 +1,4 @@
-"""Builders of results for tests: real `Results` values and real results files, no mocks."""
+"""Builders of results for tests: real `Results` values, results files and reports, no mocks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from typing import Any
 
 import numpy as np
 
+from gatebot.compare import compare
+from gatebot.config import parse_config
 from gatebot.results import Examples, Results, SliceColumn
+from gatebot.verdict import GateReport
 
 
 def make_results(
@@ -79,3 +82,16 @@ def flipped(base: np.ndarray, *, worse: int, better: int, rng: np.random.Generat
     out[rng.choice(ones, size=worse, replace=False)] = 0
     out[rng.choice(zeros, size=better, replace=False)] = 1
     return out
+
+
+def sliced_report(n_slices: int = 4) -> GateReport:
+    """A real report: 4,000 pass/fail examples, 200 newly wrong and 100 newly right, in `n_slices` slices."""
+    rng = np.random.default_rng(0)
+    base = (rng.random(4000) < 0.8).astype(float)
+    cand = flipped(base, worse=200, better=100, rng=rng)
+    slices = {"s": [f"v{i % n_slices}" for i in range(4000)]}
+    config = parse_config({"metrics": {"acc": {"direction": "higher"}}}, where="t")
+    verdict = compare(
+        make_results({"acc": base}, slices=slices), make_results({"acc": cand}, slices=slices), config
+    )
+    return GateReport((verdict,))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 
 import requests
 from github import Auth, Github, GithubException, GithubRetry
@@ -15,6 +15,9 @@ DEFAULT_API_URL = "https://api.github.com"
 TIMEOUT_SECONDS = 30
 _T = TypeVar("_T")
 
+Client: TypeAlias = Github
+"""The client type, named here so code outside `gatebot/github/` never imports PyGithub."""
+
 PERMISSIONS_YAML = "permissions: {contents: read, pull-requests: write, checks: write, statuses: write}"
 RETRIES = 4
 # Every method gatebot sends. PyGithub's default leaves out PATCH (comment edits, `git/update-ref`); each
@@ -24,7 +27,7 @@ RETRIED_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PATCH", "PUT", "
 _RATE_LIMITED = ("rate limit", "abuse detection")
 
 
-def connect(api_url: str | None, token: SecretStr, *, retries: int = RETRIES) -> Github:
+def connect(api_url: str | None, token: SecretStr, *, retries: int = RETRIES) -> Client:
     """A lazy client: objects are fetched only when read, so each call below costs only what it says.
 
     Retries 5xx answers and secondary rate limits (honouring Retry-After) of every method, with bounded

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from enum import Enum
+from typing import TypeAlias
 
 from github import Github
 from github.IssueComment import IssueComment
@@ -13,7 +14,8 @@ from gatebot.errors import GatebotError
 from gatebot.github.client import call
 
 COMMENT_LIMIT = 65_536
-ACTIONS_BOT = "github-actions[bot]"
+Comment: TypeAlias = IssueComment
+"""A comment as found on GitHub, passed back to `edit_comment`."""
 _GATE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -69,11 +71,7 @@ def post_sticky(
     if existing is not None:
         if existing.body == body:
             return Posted.UNCHANGED
-        call(
-            f"editing gatebot's comment on pull request #{number}",
-            "pull-requests: write",
-            lambda: existing.edit(body),
-        )
+        edit_comment(existing, body, doing=f"editing gatebot's comment on pull request #{number}")
         return Posted.UPDATED
     call(
         f"commenting on pull request #{number}",
@@ -81,3 +79,8 @@ def post_sticky(
         lambda: gh.get_repo(repository).get_issue(number).create_comment(body),
     )
     return Posted.CREATED
+
+
+def edit_comment(comment: Comment, body: str, *, doing: str) -> None:
+    """Replace a comment's body; `doing` says what for in an error."""
+    call(doing, "pull-requests: write", lambda: comment.edit(body))

@@ -1,4 +1,4 @@
-"""Talking with people on a pull request: permissions, replies, reactions, the head commit, re-runs."""
+"""Talking with people on a pull request: permissions, replies, reactions, re-runs."""
 
 from __future__ import annotations
 
@@ -37,14 +37,6 @@ def reply(gh: Github, repository: str, number: int, body: str) -> None:
         f"replying on pull request #{number}",
         "pull-requests: write",
         lambda: gh.get_repo(repository).get_issue(number).create_comment(body),
-    )
-
-
-def head_sha(gh: Github, repository: str, number: int) -> str:
-    return call(
-        f"reading pull request #{number}",
-        "pull-requests: read",
-        lambda: str(gh.get_repo(repository).get_pull(number).head.sha),
     )
 
 

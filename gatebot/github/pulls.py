@@ -1,4 +1,4 @@
-"""Changed files of a pull request, across every page."""
+"""A pull request's head commit, and its changed files across every page."""
 
 from __future__ import annotations
 
@@ -23,3 +23,12 @@ def changed_files(gh: Github, repository: str, number: int) -> tuple[list[str], 
 
     paths = call(f"listing the files of pull request #{number}", "pull-requests: read", fetch)
     return paths, len(set(paths)) >= MAX_FILES
+
+
+def pull_head(gh: Github, repository: str, number: int) -> str:
+    """The pull request's head commit as GitHub has it now (it moves on with every push)."""
+    return call(
+        f"reading pull request #{number}",
+        "pull-requests: read",
+        lambda: str(gh.get_repo(repository).get_pull(number).head.sha),
+    )

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -160,3 +163,28 @@ def test_compare__unwritable_json_path__one_line_error(tmp_path: Path, gatebot) 
     _assert_one_line_error(
         gatebot("compare", str(base), str(cand), "--json", "/proc/nope/v.json"), "/proc/nope"
     )
+
+
+def test_reader_of_the_output_gone__no_traceback__exit_141(tmp_path: Path) -> None:
+    read, write = os.pipe()
+    os.close(read)  # like `gatebot config --schema | head -c0`: every write meets a broken pipe
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("GATEBOT_", "GITHUB_"))}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "gatebot", "config", "--schema"],
+            cwd=tmp_path,
+            env=environ,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
+def test_bad_environment_variable__one_line_naming_it__exit_2(gatebot) -> None:
+    result = gatebot("config", env={"GATEBOT_DEBUG": "maybe"})
+    _assert_one_line_error(result, "environment variable GATEBOT_DEBUG: Input should be a valid boolean")

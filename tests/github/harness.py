@@ -78,9 +78,10 @@ class ActionHarness:
     def pull_request(self, event: dict[str, Any], files: list[str]) -> None:
         seed_pull_request(self.repo, event, files)
 
-    def run(
-        self, event_name: str, event: dict[str, Any], *args: str, token: str = TOKEN, **inputs: str
-    ) -> Run:
+    def environ(
+        self, event_name: str, event: dict[str, Any], *, token: str = TOKEN, **inputs: str
+    ) -> tuple[Path, dict[str, str]]:
+        """A new job folder holding the event, and the environment of a step of that job."""
         self.runs += 1
         job = self.tmp / f"job{self.runs}"
         job.mkdir()
@@ -106,6 +107,12 @@ class ActionHarness:
             GATEBOT_OUT_DIR=str(job / "gatebot-out"),
         )
         env.update({f"GATEBOT_{k.upper()}": v for k, v in inputs.items()})
+        return job, env
+
+    def run(
+        self, event_name: str, event: dict[str, Any], *args: str, token: str = TOKEN, **inputs: str
+    ) -> Run:
+        job, env = self.environ(event_name, event, token=token, **inputs)
         done = subprocess.run(
             [sys.executable, "-m", "gatebot", *args],
             cwd=self.workspace,
@@ -116,14 +123,14 @@ class ActionHarness:
             check=False,
         )
         return Run(
-            done.returncode, done.stdout, done.stderr, _outputs(job / "output"), (job / "summary").read_text()
+            done.returncode, done.stdout, done.stderr, outputs(job / "output"), (job / "summary").read_text()
         )
 
     def gate(self, event_name: str, event: dict[str, Any], **inputs: str) -> Run:
         return self.run(event_name, event, "action", **inputs)
 
 
-def _outputs(path: Path) -> dict[str, str]:
+def outputs(path: Path) -> dict[str, str]:
     lines = path.read_text().splitlines()
     outputs: dict[str, str] = {}
     i = 0

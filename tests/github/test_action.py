@@ -11,7 +11,12 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
+
+from gatebot.action import run_action
 from gatebot.commands import report_part
+from gatebot.errors import COULD_NOT_RUN, GatebotError
+from gatebot.settings import Settings
 from tests.fakegithub import events as payloads
 from tests.github.harness import (
     PERMISSIONS,
@@ -20,6 +25,7 @@ from tests.github.harness import (
     ActionHarness,
     checks,
     opened,
+    outputs,
     statuses,
     synchronize,
 )
@@ -316,3 +322,45 @@ def test_fork_pull_request_touching_no_model__publish_sets_a_neutral_check(actio
         ("neutral", "No model artifacts changed")
     ]
     assert action.repo.comments_on(2) == []
+
+
+def test_bad_input__one_line_naming_the_input__exit_2_and_nothing_sent(action: ActionHarness) -> None:
+    event = opened()
+    action.pull_request(event, ["models/ticket-router.npz"])
+    run = action.gate("pull_request", event, comment="always")
+    assert run.code == 2
+    assert run.stdout.splitlines() == [
+        "::error title=gatebot::input comment: Input should be 'sticky' or 'off' "
+        "(fix the `with:` block of the gatebot step)"
+    ]
+    assert "Traceback" not in run.stderr
+    assert action.fake.log.entries == []
+
+
+# In-process: the dispatcher takes its settings and environment as values, as the CLI passes them.
+
+
+def test_in_process__labeled__ignored_with_passed_output(action: ActionHarness, capsys) -> None:
+    job, environ = action.environ("pull_request", payloads.load("pull_request.labeled"))
+    code = run_action(Settings.from_environ(environ, action=True), environ, log=io.StringIO())
+    assert code == 0
+    assert outputs(job / "output") == {"passed": "true"}
+    assert (
+        "::notice title=gatebot::pull_request 'labeled' does not change the code" in capsys.readouterr().out
+    )
+    assert action.fake.log.entries == []
+
+
+def test_in_process__gate_fails_on_github__error_raised_and_failing_check_left(
+    action: ActionHarness, monkeypatch
+) -> None:
+    event = opened()
+    action.pull_request(event, ["models/ticket-router.npz"])
+    action.fake.add_token("ghs_noprs", {"contents": "read", "checks": "write", "pull-requests": "read"})
+    _, environ = action.environ("pull_request", event, token="ghs_noprs")
+    monkeypatch.chdir(action.workspace)
+    with pytest.raises(GatebotError, match="lacks `pull-requests: write`"):
+        run_action(Settings.from_environ(environ, action=True), environ, log=io.StringIO())
+    (check,) = checks(action.repo)
+    assert (check.conclusion, check.title) == ("failure", COULD_NOT_RUN)
+    assert "lacks `pull-requests: write`" in check.summary

@@ -13,9 +13,17 @@ from cmarkgfm.cmark import Options
 from gatebot.compare import compare
 from gatebot.config import parse_config
 from gatebot.decision import attach_reference, missing_baseline
-from gatebot.report import RenderOptions, check_title, escape_md, headline, render_markdown, signed_delta
+from gatebot.report import (
+    RenderOptions,
+    check_title,
+    escape_md,
+    fit_markdown,
+    headline,
+    render_markdown,
+    signed_delta,
+)
 from gatebot.verdict import GateReport, Outcome
-from tests.factories import flipped, make_results
+from tests.factories import flipped, make_results, sliced_report
 
 HOSTILE = "| <img src=x onerror=alert(1)> @everyone **bold** [link](http://evil) `code` $x$"
 
@@ -143,3 +151,15 @@ def test_headline__every_outcome__one_line_for_the_comment_and_the_check(
     assert (line.head, line.title) == (head, title)
     assert check_title(report) == title
     assert render_markdown(report).startswith(f"### {head}\n\n{line.lead}\n")
+
+
+def test_fit_markdown__over_limit__cuts_details_and_says_so() -> None:
+    report = sliced_report(n_slices=60)
+    full = render_markdown(report)
+    fitted = fit_markdown(
+        report, RenderOptions(full_report_hint="See the job summary."), limit=len(full) // 3
+    )
+    assert len(fitted) <= len(full) // 3
+    assert "cut to fit" in fitted
+    assert "See the job summary." in fitted
+    assert fitted.startswith("### ❌ gatebot")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from gatebot.errors import InputError
+from gatebot.report import render_markdown
 from gatebot.verdict import (
     Comparability,
     FlipExample,
@@ -23,6 +24,7 @@ from gatebot.verdict import (
     report_document,
     report_from_document,
 )
+from tests.factories import sliced_report
 
 
 def _row(status: Status, index: int, *, slice_key: str | None = None) -> Row:
@@ -260,3 +262,17 @@ def test_untrusted_document__tampered__one_line_input_error_naming_the_field(tam
     with pytest.raises(InputError, match=rf"^bundle\.json: verdict {path}: ") as caught:
         report_from_document(document, where="bundle.json")
     assert "\n" not in str(caught.value)
+
+
+def test_verdict_document__round_trip__renders_identically() -> None:
+    report = sliced_report()
+    document = json.loads(json.dumps(report_document(report)))
+    again = report_from_document(document, where="t")
+    assert render_markdown(again) == render_markdown(report)
+
+
+def test_verdict_document__tampered__input_error() -> None:
+    document = report_document(sliced_report())
+    document["metrics"][0]["status"] = "owned"
+    with pytest.raises(InputError, match=r"verdict metrics\.0\.status"):
+        report_from_document(document, where="t")

@@ -1,0 +1,95 @@
+"""Answering the /gatebot commands in a pull-request comment: accept a regression, rerun, help.
+
+Who is asking is checked before anything else is read; bots (gatebot included) are never obeyed.
+Nothing in the comment is executed: `commands` matches it against fixed verbs and says what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gatebot.activities import payloads
+from gatebot.activities.context import Context
+from gatebot.activities.posting import publish_state_check
+from gatebot.commands import (
+    State,
+    Verb,
+    addressed,
+    decode_state,
+    parse_commands,
+    refused,
+    report_part,
+    respond,
+)
+from gatebot.errors import EXIT_PASSED, InputError
+from gatebot.github.client import Client
+from gatebot.github.comments import Comment, edit_comment, find_sticky
+from gatebot.github.interactions import WRITE_PERMISSIONS, permission_of, react, reply, rerun
+from gatebot.github.pulls import pull_head
+from gatebot.runner import utc_timestamp
+
+RERUN_FAILED = (
+    "gatebot could not re-run the workflow (that needs `actions: write`, or the run is gone), so it "
+    "published the last report again. Push a commit, or re-run the job from the Checks tab."
+)
+
+
+def answer_command(ctx: Context, payload: Mapping[str, Any]) -> int:
+    """Answer the /gatebot commands of the comment in an issue_comment event's `payload`."""
+    comment = payload.get("comment") or {}
+    issue = payload.get("issue") or {}
+    user = comment.get("user") or {}
+    login = str(user.get("login", ""))
+    body = str(comment.get("body") or "")
+    if not login or "id" not in comment or "number" not in issue:
+        raise InputError("event payload: issue_comment without comment.user, comment.id or issue.number")
+    if user.get("type") == "Bot" or login.endswith("[bot]") or not addressed(body):
+        print("gatebot: the comment holds no command for gatebot", file=ctx.log)
+        return EXIT_PASSED
+    gh = ctx.need_github("the command workflow needs `pull-requests: write`")
+    repository = ctx.runner.repository
+    number = int(issue["number"])
+    comment_id = int(comment["id"])
+    if permission_of(gh, repository, login) not in WRITE_PERMISSIONS:
+        reply(gh, repository, number, refused(login))
+        react(gh, repository, number, comment_id, "confused")
+        ctx.workflow.notice(f"ignored the command of {login}, who has no write access")
+        return EXIT_PASSED
+    commands = parse_commands(body)
+    if not commands:
+        print("gatebot: the only /gatebot lines are quoted or in code: nothing to do", file=ctx.log)
+        return EXIT_PASSED
+    existing = find_sticky(gh, repository, number, mark=ctx.mark, author=ctx.settings.comment_author)
+    state = decode_state(existing.body) if existing is not None else None
+    head: str | None = None
+    now = utc_timestamp()
+    for command in commands:
+        if command.verb is Verb.ACCEPT and head is None and state is not None:
+            head = pull_head(gh, repository, number)
+        response = respond(command, login=login, state=state, head_sha=head, now=now)
+        if response.state is not None and existing is not None:
+            state = response.state
+            _record_acceptance(ctx, gh, existing, state)
+        if response.rerun and state is not None:
+            _rerun(ctx, gh, number, state, report_part(existing.body or "") if existing is not None else None)
+        if response.reply:
+            reply(gh, repository, number, response.reply)
+        react(gh, repository, number, comment_id, response.reaction)
+    return EXIT_PASSED
+
+
+def _record_acceptance(ctx: Context, gh: Client, existing: Comment, state: State) -> None:
+    """Rewrite the comment's state and overrides (the report stays as it was) and re-evaluate the check."""
+    body, summary = payloads.accepted_comment(ctx.mark, state, existing.body or "")
+    edit_comment(existing, body, doing="recording the acceptance in gatebot's comment")
+    publish_state_check(ctx, gh, state, summary)
+
+
+def _rerun(ctx: Context, gh: Client, number: int, state: State, report: str | None) -> None:
+    """Re-run the workflow run that made the report; failing that, publish the last report's check again."""
+    if state.run_id and rerun(gh, ctx.runner.repository, int(state.run_id)):
+        print(f"gatebot: asked GitHub to re-run workflow run {state.run_id}", file=ctx.log)
+        return
+    publish_state_check(ctx, gh, state, payloads.republished_summary(state, report))
+    reply(gh, ctx.runner.repository, number, RERUN_FAILED)

@@ -1,0 +1,104 @@
+"""What gatebot posts on a pull request, built by pure functions: comment bodies and check payloads.
+
+`posting` sends them. Nothing here talks to GitHub or reads the environment.
+"""
+
+from __future__ import annotations
+
+from gatebot.commands import (
+    State,
+    compose_comment,
+    decode_state,
+    regressions_of,
+    render_overrides,
+    report_part,
+)
+from gatebot.errors import COULD_NOT_RUN
+from gatebot.github.checks import CHECK_TEXT_LIMIT, CheckPayload
+from gatebot.github.comments import COMMENT_LIMIT
+from gatebot.markdown import escape_md
+from gatebot.report import RenderOptions, check_title, cut_at_line, fit_markdown
+from gatebot.verdict import GateReport
+
+SUMMARY_HINT = "The full report is in the job summary of the workflow run."
+FORK_SUMMARY_HINT = "The full report is in the job summary of the pull request's workflow run."
+NOTHING_TO_GATE = (
+    "This pull request changes no file that the models' `artifacts` (or their benchmarks' `inputs`) match."
+)
+
+
+def verdict_state(report: GateReport, *, head_sha: str, run_id: str | None, check_name: str) -> State:
+    """The state a new report starts from (no acceptances yet)."""
+    return State(
+        head_sha=head_sha,
+        run_id=run_id,
+        check_name=check_name,
+        outcome=report.outcome.value,
+        title=check_title(report),
+        regressions=regressions_of(report),
+    )
+
+
+def carry_acceptances(state: State, previous: str | None) -> State:
+    """The acceptances recorded in the previous comment's state carry over to the new report's.
+
+    Those for this very commit still apply (a rerun); those for earlier commits show as no longer
+    applying.
+    """
+    prior = decode_state(previous) if previous is not None else None
+    return state if prior is None else state.model_copy(update={"acceptances": prior.acceptances})
+
+
+def report_comment(mark: str, state: State, report: GateReport, options: RenderOptions) -> str:
+    """The sticky comment for a report: marker, state, overrides, and the report fitted to the limit."""
+    overrides = render_overrides(state)
+    reserve = len(compose_comment(mark, state, overrides, ""))
+    markdown = fit_markdown(report, options, limit=COMMENT_LIMIT, reserve=reserve)
+    return compose_comment(mark, state, overrides, markdown)
+
+
+def report_summary(state: State, report: GateReport, options: RenderOptions) -> str:
+    """The check's summary for a report: the overrides, then the report fitted to the check's limit."""
+    overrides = render_overrides(state)
+    return overrides + fit_markdown(report, options, limit=CHECK_TEXT_LIMIT - len(overrides))
+
+
+def accepted_comment(mark: str, state: State, body: str) -> tuple[str, str]:
+    """The comment rewritten after an acceptance, and the check's summary.
+
+    The report part stays as it was; only the state and the overrides above it change.
+    """
+    overrides = render_overrides(state)
+    room = COMMENT_LIMIT - len(compose_comment(mark, state, overrides, ""))
+    report = cut_at_line(report_part(body) or "", room, hint=SUMMARY_HINT)
+    return compose_comment(mark, state, overrides, report), overrides + report
+
+
+def republished_summary(state: State, report: str | None) -> str:
+    """The check's summary when the last report is published again (a rerun that could not start)."""
+    return render_overrides(state) + (report or "")
+
+
+def state_check(state: State, summary: str, *, details_url: str | None) -> CheckPayload:
+    """The check a state calls for: its conclusion and title account for the acceptances."""
+    return CheckPayload(
+        name=state.check_name,
+        head_sha=state.head_sha,
+        conclusion=state.check_conclusion(),
+        title=state.check_title(),
+        summary=summary[:CHECK_TEXT_LIMIT],
+        details_url=details_url,
+    )
+
+
+def neutral_comment(mark: str, reason: str) -> str:
+    return f"{mark}\n### ⚪ gatebot: nothing to gate\n\n{escape_md(reason)}\n"
+
+
+def neutral_check(name: str, head_sha: str, reason: str, *, details_url: str | None) -> CheckPayload:
+    return CheckPayload(name, head_sha, "neutral", "No model artifacts changed", reason, details_url)
+
+
+def failure_check(name: str, head_sha: str, message: str, *, details_url: str | None) -> CheckPayload:
+    """The failing check of a run that stopped on an error, so branch protection does not wait."""
+    return CheckPayload(name, head_sha, "failure", COULD_NOT_RUN, message, details_url)

@@ -1,0 +1,80 @@
+"""Posting a verdict on a pull request: the sticky comment and the check, from a job that may write.
+
+Shared by gating (a branch's pull request or a ref) and publishing (a fork's bundle). The bodies and
+payloads come from `payloads`; this module only sends them.
+"""
+
+from __future__ import annotations
+
+from gatebot.activities import payloads
+from gatebot.activities.context import Context
+from gatebot.commands import State
+from gatebot.github.checks import Published, publish_check
+from gatebot.github.client import Client
+from gatebot.github.comments import post_sticky
+from gatebot.report import RenderOptions
+from gatebot.verdict import GateReport
+
+
+def publish_report(
+    ctx: Context,
+    gh: Client | None,
+    report: GateReport,
+    options: RenderOptions,
+    *,
+    sha: str,
+    pr: int | None,
+    run_id: str | None,
+) -> None:
+    """Comment and check for a report.
+
+    The comment keeps gatebot's state (hidden) and the acceptances made on it, which carry over.
+    """
+    if gh is None:
+        ctx.workflow.warning("no token: the check and the comment were not published")
+        return
+    state = payloads.verdict_state(report, head_sha=sha, run_id=run_id, check_name=ctx.settings.check_name)
+    if pr is not None and ctx.settings.comment == "sticky":
+
+        def build(previous: str | None) -> str:
+            nonlocal state  # the check must count the acceptances the comment carries over
+            state = payloads.carry_acceptances(state, previous)
+            return payloads.report_comment(ctx.mark, state, report, options)
+
+        posted = post_sticky(
+            gh, ctx.runner.repository, pr, build, mark=ctx.mark, author=ctx.settings.comment_author
+        )
+        print(f"gatebot: sticky comment {posted.value} on pull request #{pr}", file=ctx.log)
+    publish_state_check(ctx, gh, state, payloads.report_summary(state, report, options))
+
+
+def publish_state_check(ctx: Context, gh: Client, state: State, summary: str) -> None:
+    """The check a state calls for; a commit status (with a warning) when check runs are not allowed."""
+    payload = payloads.state_check(state, summary, details_url=ctx.runner.run_url)
+    published = publish_check(gh, ctx.runner.repository, payload)
+    if published is Published.COMMIT_STATUS:
+        ctx.workflow.warning(
+            "the token may not create check runs, so the verdict was set as a commit status instead; "
+            "grant `checks: write` for a check run"
+        )
+    print(f"gatebot: {published.value} {payload.conclusion} on {state.head_sha[:12]}", file=ctx.log)
+
+
+def publish_nothing_to_gate(ctx: Context, gh: Client, *, number: int, head_sha: str) -> None:
+    """Nothing to gate: a neutral check, and an existing sticky comment updated (never a new one)."""
+    reason = payloads.NOTHING_TO_GATE
+    if ctx.settings.comment == "sticky":
+        body = payloads.neutral_comment(ctx.mark, reason)
+        post_sticky(
+            gh,
+            ctx.runner.repository,
+            number,
+            lambda _previous: body,
+            mark=ctx.mark,
+            author=ctx.settings.comment_author,
+            create=False,
+        )
+    payload = payloads.neutral_check(
+        ctx.settings.check_name, head_sha, reason, details_url=ctx.runner.run_url
+    )
+    publish_check(gh, ctx.runner.repository, payload)

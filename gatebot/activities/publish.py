@@ -1,0 +1,76 @@
+"""Publishing a fork's bundle: the trusted half of the fork flow, run by a `workflow_run` job.
+
+Trusts only the event GitHub sent: the bundle must name this repository and the head commit of the
+triggering run, and the pull request must have that head; then the verdict is rendered afresh. The
+check's name and the comment's id are the publisher's own settings, never the bundle's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from gatebot.activities import payloads
+from gatebot.activities.context import Context
+from gatebot.activities.posting import publish_nothing_to_gate, publish_report
+from gatebot.bundle import ARTIFACT_NAME, Bundle, bundle_from_zip, read_bundle
+from gatebot.errors import EXIT_PASSED, InputError
+from gatebot.github.artifacts import download_artifact
+from gatebot.github.client import Client
+from gatebot.github.pulls import pull_head
+from gatebot.report import RenderOptions, render_markdown
+from gatebot.verdict import report_from_document
+
+
+def publish_bundle(ctx: Context, bundle_path: Path | None) -> int:
+    """Post the bundle (at `bundle_path`, else the triggering run's artifact) as comment and check."""
+    needs = "the publishing job needs a token with write permissions"
+    token = ctx.need_token(needs)
+    gh = ctx.need_github(needs)
+    run = _triggering_run(ctx.runner.event())
+    if bundle_path is not None:
+        bundle = read_bundle(bundle_path)
+    else:
+        run_id = int(run["id"])
+        archive = download_artifact(gh, token, ctx.runner.repository, run_id, ARTIFACT_NAME)
+        bundle = bundle_from_zip(archive, where=f"artifact {ARTIFACT_NAME} of run {run_id}")
+    _check_bundle(ctx, gh, bundle, run)
+    if bundle.nothing_to_gate:
+        publish_nothing_to_gate(ctx, gh, number=bundle.pull_request, head_sha=bundle.head_sha)
+        return EXIT_PASSED
+    report = report_from_document(bundle.verdict, where="bundle verdict")
+    options = RenderOptions(run_url=ctx.runner.run_url, full_report_hint=payloads.FORK_SUMMARY_HINT)
+    publish_report(
+        ctx, gh, report, options, sha=bundle.head_sha, pr=bundle.pull_request, run_id=str(run["id"])
+    )
+    ctx.workflow.add_summary(
+        render_markdown(report, options), fallback="The report is too large for the job summary."
+    )
+    return EXIT_PASSED
+
+
+def _triggering_run(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    run = payload.get("workflow_run")
+    if not isinstance(run, Mapping):
+        raise InputError("event payload: no workflow_run", "run `gatebot publish` on a workflow_run event")
+    return run
+
+
+def _check_bundle(ctx: Context, gh: Client, bundle: Bundle, run: Mapping[str, Any]) -> None:
+    """Refuse a bundle for another repository, commit, pull request head, gate id or check."""
+    repository = ctx.runner.repository
+    if bundle.repository != repository:
+        raise InputError(f"the bundle names repository {bundle.repository}, not {repository}")
+    if bundle.head_sha != run.get("head_sha"):
+        raise InputError("the bundle's head commit is not the head commit of the triggering workflow run")
+    if pull_head(gh, repository, bundle.pull_request) != bundle.head_sha:
+        raise InputError(f"pull request #{bundle.pull_request} has moved on from the bundle's head commit")
+    # A fork's bundle must not choose which check it turns green or whose comment it overwrites.
+    settings = ctx.settings
+    if (bundle.gate_id, bundle.check_name) != (settings.id, settings.check_name):
+        raise InputError(
+            f"the bundle is for gate id {bundle.gate_id!r} and check {bundle.check_name!r}, but this job "
+            f"publishes id {settings.id!r} and check {settings.check_name!r}",
+            "give the publish step the same `id` and `check-name` inputs as the gate step",
+        )
