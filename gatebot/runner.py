@@ -15,13 +15,14 @@ import os
 import selectors
 import shlex
 import shutil
+import stat
 import string
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -82,27 +83,76 @@ def render_command(template: str, values: Mapping[str, str], *, where: str, quot
     return template.format_map(filled)
 
 
+def _tree_entries(root: Path) -> Iterator[tuple[str, bool]]:
+    """(relative POSIX path, is a symlink) of every regular file and symlink below `root`, outside `.git`.
+
+    Symlinks are never followed, to a file or to a directory: one pointing out of the repository
+    (`/dev/zero`, `/proc/self/environ`, a file elsewhere on the runner) is never opened. FIFOs, sockets
+    and devices are not artifacts and are left out."""
+    stack = [(root, "")]
+    while stack:
+        directory, prefix = stack.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name == ".git":
+                continue
+            relative = prefix + entry.name
+            if entry.is_symlink():
+                yield relative, True
+            elif entry.is_dir(follow_symlinks=False):
+                stack.append((Path(entry.path), relative + "/"))
+            elif entry.is_file(follow_symlinks=False):
+                yield relative, False
+
+
+def _file_digest(path: Path) -> str | None:
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None  # replaced or removed since the walk
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        inner = hashlib.sha256()
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            inner.update(block)
+    return inner.hexdigest()
+
+
 def artifact_digest(root: Path, patterns: list[str]) -> str | None:
-    """sha256 over the sorted artifact files matching `patterns` below `root` (paths and contents)."""
+    """sha256 over the sorted artifact files matching `patterns` below `root` (paths and contents).
+
+    A symlink counts by the text of its target (`os.readlink`), never by what it points to."""
     if not patterns:
         return None
     regexes = [glob_to_regex(p.removeprefix("./")) for p in patterns]
-    files = sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file()
-        and ".git" not in p.parts
-        and any(r.match(p.relative_to(root).as_posix()) for r in regexes)
+    found = sorted(
+        (
+            (relative, link)
+            for relative, link in _tree_entries(root)
+            if any(r.match(relative) for r in regexes)
+        ),
+        key=lambda item: item[0].split("/"),
     )
-    if not files:
+    if not found:
         return None
     outer = hashlib.sha256()
-    for path in files:
-        inner = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                inner.update(block)
-        outer.update(f"{path.relative_to(root).as_posix()}\0{inner.hexdigest()}\n".encode())
+    for relative, link in found:
+        if link:
+            try:
+                target = hashlib.sha256(os.fsencode(os.readlink(root / relative))).hexdigest()
+            except OSError:
+                continue  # removed since the walk
+            outer.update(f"{relative}\0symlink:{target}\n".encode())
+            continue
+        digest = _file_digest(root / relative)
+        if digest is not None:
+            outer.update(f"{relative}\0{digest}\n".encode())
     return "sha256:" + outer.hexdigest()
 
 
