@@ -99,7 +99,12 @@ class BenchmarkConfig(_Strict):
     metric_columns: list[str] | None = Field(
         default=None, description="jsonl/csv: the metric columns (default: every numeric column)."
     )
-    timeout: float = Field(default=3600.0, gt=0, description="Seconds before the command is stopped.")
+    timeout: float = Field(
+        default=3600.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds before the command and every process it started are stopped (a finite number).",
+    )
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
     workdir: str | None = Field(
         default=None, description="Directory to run in, relative to the config file's directory."
