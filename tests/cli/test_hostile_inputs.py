@@ -1,0 +1,77 @@
+"""Inputs built to exhaust gatebot (alias bombs, deep nesting, NUL bytes, zip bombs): one line, exit 2."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _one_line_error(result, *fragments: str) -> str:
+    assert result.code == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("gatebot: error:")]
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]
+
+
+def _gatebot_in_1_gib(cwd: Path, *args: str):
+    """`gatebot` with its address space capped, so a regression shows as an error instead of a machine
+    out of memory."""
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("GATEBOT_", "GITHUB_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "gatebot", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=cap,
+    )
+    return type("Completed", (), {"code": done.returncode, "stdout": done.stdout, "stderr": done.stderr})
+
+
+# The config -----------------------------------------------------------------------------------------
+
+
+def test_config__alias_bomb_of_9_levels__refused(tmp_path: Path) -> None:
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    (tmp_path / "bomb.yml").write_text("\n".join(lines) + "\nmetrics: *a9\n")
+    result = _gatebot_in_1_gib(tmp_path, "config", "--config", "bomb.yml")
+    _one_line_error(result, "bomb.yml:", "aliases expand it to more than 100,000 values")
+
+
+def test_config__nested_5000_deep__refused_with_line_and_column(tmp_path: Path, gatebot) -> None:
+    (tmp_path / ".gatebot.yml").write_text("metrics: " + "[" * 5000 + "]" * 5000 + "\n")
+    _one_line_error(gatebot("config"), ".gatebot.yml:1:", "nested more than 64 levels deep")
+
+
+def test_config__alias_inside_itself__refused(tmp_path: Path, gatebot) -> None:
+    (tmp_path / ".gatebot.yml").write_text("gate:\n  slices: &s [a, *s]\n")
+    _one_line_error(gatebot("config"), ".gatebot.yml:2:", "an alias refers to a value that contains it")
+
+
+def test_config__shared_values_through_aliases__still_accepted(tmp_path: Path, gatebot) -> None:
+    (tmp_path / ".gatebot.yml").write_text(
+        "metrics:\n  accuracy: &gate {direction: higher, min_effect: 0.01}\n  f1: *gate\n"
+        "  recall: {<<: *gate, alpha: 0.01}\n"
+    )
+    result = gatebot("config")
+    assert result.code == 0, result.stderr
+    assert "3 metrics" in result.stdout
+
+
+def test_config__nul_byte_in_model_name__refused_and_shown_escaped(tmp_path: Path, gatebot) -> None:
+    (tmp_path / ".gatebot.yml").write_text('models:\n  "a\\0b": {}\n')
+    line = _one_line_error(gatebot("config"), '.gatebot.yml: models."a\\u0000b"')
+    assert "\0" not in line
