@@ -8,6 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.factories import results_doc, write_json
+
+DEEP = "[" * 2000 + "]" * 2000
+
 
 def _one_line_error(result, *fragments: str) -> str:
     assert result.code == 2, result.stderr
@@ -75,3 +81,48 @@ def test_config__nul_byte_in_model_name__refused_and_shown_escaped(tmp_path: Pat
     (tmp_path / ".gatebot.yml").write_text('models:\n  "a\\0b": {}\n')
     line = _one_line_error(gatebot("config"), '.gatebot.yml: models."a\\u0000b"')
     assert "\0" not in line
+
+
+# Results files --------------------------------------------------------------------------------------
+
+
+def _results(tmp_path: Path) -> Path:
+    return write_json(tmp_path / "base.json", results_doc({"accuracy": [1, 0, 1, 1] * 10}))
+
+
+@pytest.mark.parametrize(
+    ("member", "fragment"),
+    [
+        ('"provenance": {"x": ' + DEEP + "}", "deep.json: "),
+        ('"junk": ' + DEEP, "deep.json: "),
+        ('"examples": [{"id": "a", "scores": {"accuracy": ' + DEEP + "}}]", "deep.json: "),
+        ('"provenance": {"x": ' + "[" * 150 + "]" * 150 + "}", "deep.json: provenance: "),
+    ],
+)
+def test_compare__results_nested_deep__refused(tmp_path: Path, gatebot, member: str, fragment: str) -> None:
+    head = '{"schema": "gatebot/results@1", "benchmark": "b", "model": "m", "metrics": {"accuracy": 0.5}'
+    (tmp_path / "deep.json").write_text(head + ", " + member + "}")
+    result = gatebot("compare", str(_results(tmp_path)), "deep.json")
+    _one_line_error(result, fragment, "nested more than 100 levels deep")
+
+
+def test_compare__sidecar_line_nested_deep__refused(tmp_path: Path, gatebot) -> None:
+    doc = results_doc({"accuracy": [1.0]})
+    del doc["examples"]
+    doc["examples_file"] = "examples.jsonl"
+    write_json(tmp_path / "cand.json", doc)
+    (tmp_path / "examples.jsonl").write_text('{"id": "a", "scores": {"accuracy": ' + DEEP + "}}\n")
+    result = gatebot("compare", str(_results(tmp_path)), "cand.json")
+    _one_line_error(result, "examples.jsonl:1: scores", "Expected float, got array")
+
+
+@pytest.mark.parametrize(("field", "value"), [("model", "a\0b"), ("benchmark", "b\0"), ("model", "m\n")])
+def test_results__control_character_in_a_name__refused(
+    tmp_path: Path, gatebot, field: str, value: str
+) -> None:
+    doc = results_doc({"accuracy": [1, 0, 1, 1] * 10})
+    doc[field] = value
+    write_json(tmp_path / "cand.json", doc)
+    for args in (("compare", str(_results(tmp_path)), "cand.json"), ("baseline", "save", "cand.json")):
+        line = _one_line_error(gatebot(*args), f"cand.json: {field} contains")
+        assert "\0" not in line
