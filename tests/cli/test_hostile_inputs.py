@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import resource
+import struct
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -126,3 +130,71 @@ def test_results__control_character_in_a_name__refused(
     for args in (("compare", str(_results(tmp_path)), "cand.json"), ("baseline", "save", "cand.json")):
         line = _one_line_error(gatebot(*args), f"cand.json: {field} contains")
         assert "\0" not in line
+
+
+# Importer inputs ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "fragment"),
+    [
+        (
+            "promptfoo.json",
+            '{"evalId": "e", "results": {"prompts": [], "results": [], "x": ' + DEEP + "}}",
+            "",
+        ),
+        ("log.json", '{"version": 2, "eval": {"task": "t", "model": "m", "x": ' + DEEP + "}}", ""),
+        (
+            "results_2024-01-01T00-00-00.json",
+            '{"results": {"t": {"acc,none": 0.5}}, "configs": ' + DEEP + "}",
+            "",
+        ),
+        ("scores.jsonl", '{"id": "a", "accuracy": 1}\n{"id": "b", "accuracy": 0, "x": ' + DEEP + "}\n", ":2"),
+    ],
+)
+def test_import__nested_deep__refused(tmp_path: Path, gatebot, name: str, text: str, fragment: str) -> None:
+    (tmp_path / name).write_text(text)
+    result = gatebot("import", name, "--out", "out.json")
+    _one_line_error(result, f"{name}{fragment}: arrays and objects nested more than 100 levels deep")
+    assert not (tmp_path / "out.json").exists()
+
+
+_HEADER = {
+    "version": 2,
+    "status": "success",
+    "eval": {"task": "t", "model": "m"},
+    "results": {"scores": [{"name": "match", "scorer": "match", "metrics": {"accuracy": {"value": 0.5}}}]},
+}
+
+
+def _eval_zip(declared: int | None = None) -> bytes:
+    """An inspect `.eval` log; with `declared`, header.json's size is rewritten to that many bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("header.json", json.dumps(_HEADER) + " " * 100_000)
+    data = bytearray(buffer.getvalue())
+    if declared is not None:
+        local = data.index(b"PK\x03\x04")
+        central = data.index(b"PK\x01\x02")
+        struct.pack_into("<I", data, local + 22, declared)
+        struct.pack_into("<I", data, central + 24, declared)
+    return bytes(data)
+
+
+def test_import__eval_member_declaring_4_gb__refused_unread(tmp_path: Path, gatebot) -> None:
+    (tmp_path / "bomb.eval").write_bytes(_eval_zip(declared=0xF0000000))
+    _one_line_error(
+        gatebot("import", "bomb.eval", "--out", "out.json"), "bomb.eval: header.json expands to more than"
+    )
+
+
+def test_import__eval_member_larger_than_declared__refused(tmp_path: Path, gatebot) -> None:
+    (tmp_path / "lies.eval").write_bytes(_eval_zip(declared=1000))
+    _one_line_error(gatebot("import", "lies.eval", "--out", "out.json"), "lies.eval: cannot read header.json")
+
+
+def test_import__eval_log__still_read(tmp_path: Path, gatebot) -> None:
+    (tmp_path / "ok.eval").write_bytes(_eval_zip())
+    result = gatebot("import", "ok.eval", "--out", "out.json")
+    assert result.code == 0, result.stderr
+    assert json.loads((tmp_path / "out.json").read_text())["metrics"] == {"match/accuracy": 0.5}
