@@ -94,7 +94,7 @@ def children() -> frozenset[int]:
     return frozenset(pid for pid, (ppid, _) in table.items() if ppid == me)
 
 
-def _members(leader: int, before: frozenset[int]) -> dict[int, tuple[int, str]] | None:
+def _members(process: subprocess.Popen[bytes], before: frozenset[int]) -> dict[int, tuple[int, str]] | None:
     """The command's processes: the leader's descendants, and our own children that appeared since
     `before` (orphans reparented to us) with theirs. None when there is no /proc."""
     table = _table()
@@ -104,7 +104,10 @@ def _members(leader: int, before: frozenset[int]) -> dict[int, tuple[int, str]] 
     kids: dict[int, list[int]] = {}
     for pid, (ppid, _) in table.items():
         kids.setdefault(ppid, []).append(pid)
-    todo = [leader, *(pid for pid in kids.get(me, ()) if pid not in before)]
+    todo = [pid for pid in kids.get(me, ()) if pid not in before]
+    if process.returncode is None:
+        # Not yet collected, so its pid cannot have been reused; once collected, its children are ours.
+        todo.append(process.pid)
     found: dict[int, tuple[int, str]] = {}
     while todo:
         pid = todo.pop()
@@ -142,7 +145,7 @@ def _group_alive(pgid: int) -> bool:
 
 def _alive(process: subprocess.Popen[bytes], before: frozenset[int]) -> dict[int, tuple[int, str]]:
     """The command's processes that still run (zombies of ours are reaped on the way)."""
-    members = _members(process.pid, before)
+    members = _members(process, before)
     if members is None:
         running = process.poll() is None or _group_alive(process.pid)
         return {process.pid: (0, "R")} if running else {}

@@ -266,8 +266,8 @@ def run_command(
 
     The run ends when the shell exits or `timeout` seconds have passed, whatever its children do; then
     every process it started is stopped (SIGTERM, SIGKILL after `grace` seconds), on success too. What
-    "every" means on each platform is in `gatebot.proctree`. The wall time is bounded by about
-    `timeout + grace` plus a second."""
+    "every" means on each platform is in `gatebot.proctree`. The wall time is bounded by `timeout + grace`
+    and a few seconds more at most (SIGKILL rounds, then one second to read what is left in the pipe)."""
     # One command at a time: the processes reparented to gatebot during a run are taken to be that run's.
     with _ONE_AT_A_TIME, proctree.subreaper():
         before = proctree.children()
