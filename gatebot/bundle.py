@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gatebot.errors import InputError, validation_problem
+from gatebot.jsonlimits import check_depth, depth_error
 
 BUNDLE_SCHEMA = "gatebot/bundle@1"
 BUNDLE_FILE = "gatebot-bundle.json"
@@ -51,10 +52,13 @@ def parse_bundle(data: bytes, *, where: str) -> Bundle:
         raise InputError(
             f"{where}: the bundle is larger than {MAX_BUNDLE_BYTES} bytes", "not a gatebot bundle"
         )
+    check_depth(data, where=where)
     try:
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputError(f"{where}: the bundle is not JSON ({error})", "was it written by gatebot?") from None
+    except RecursionError:
+        raise depth_error(data, where=where) from None
     try:
         return Bundle.model_validate(document)
     except ValidationError as error:

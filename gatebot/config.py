@@ -8,6 +8,7 @@ expected.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,9 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from gatebot.errors import ConfigError
 
 CONFIG_VERSION = 1
+MAX_YAML_DEPTH = 64
+"""Levels of nesting a config may have, aliases expanded; real ones use about five."""
+MAX_YAML_VALUES = 100_000
+"""Values (scalars, lists, mappings) a config may hold once its aliases are expanded."""
 DEFAULT_CONFIG_FILE = ".gatebot.yml"
 DEFAULT_ALPHA = 0.05
 """The significance level of a metric that sets no `alpha` (and of one the config does not declare)."""
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 Direction = Literal["higher", "lower"]
 GateMode = Literal["regression", "non-inferiority"]
@@ -101,7 +108,12 @@ class BenchmarkConfig(_Strict):
     metric_columns: list[str] | None = Field(
         default=None, description="jsonl/csv: the metric columns (default: every numeric column)."
     )
-    timeout: float = Field(default=3600.0, gt=0, description="Seconds before the command is stopped.")
+    timeout: float = Field(
+        default=3600.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds before the command and every process it started are stopped (a finite number).",
+    )
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
     workdir: str | None = Field(
         default=None, description="Directory to run in, relative to the config file's directory."
@@ -236,7 +248,10 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
         }:
             continue
         else:
-            parts.append(("." if parts else "") + str(item))
+            text = str(item)
+            if _CONTROL.search(text):
+                text = json.dumps(text)  # a key holding a NUL byte or a newline is shown escaped
+            parts.append(("." if parts else "") + text)
     return "".join(parts) or "(top level)"
 
 
@@ -269,6 +284,86 @@ def parse_config(data: Any, *, where: str) -> Config:
         raise _describe(error, where) from None
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing nesting deeper than `MAX_YAML_DEPTH` while it composes nodes, so a
+    deep document fails before anything recurses further."""
+
+    def __init__(self, stream: str, where: Path) -> None:
+        super().__init__(stream)
+        self._where = where
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]  # untyped in the stubs
+                raise _refused(self._where, mark, _DEEP)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+_DEEP = f"nested more than {MAX_YAML_DEPTH} levels deep"
+
+
+def _refused(where: Path, mark: yaml.Mark | None, problem: str) -> ConfigError:
+    at = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(where)
+    return ConfigError(
+        f"{at}: {problem}", "write the values out; a config needs neither deep nesting nor many aliases"
+    )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _check_expansion(root: yaml.Node, where: Path) -> None:
+    """Refuse a document whose aliases expand it beyond `MAX_YAML_VALUES` values or `MAX_YAML_DEPTH`
+    levels (a "billion laughs": nine anchors of nine aliases each make 387 million values), or that
+    contains itself. Counted on the node graph, each shared node once, without building anything."""
+    done: dict[int, tuple[int, int]] = {}  # id(node) -> (values, levels) once expanded
+    path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            below = [done[id(child)] for child in _children(node)]
+            values = 1 + sum(v for v, _ in below)
+            levels = 1 + max((d for _, d in below), default=0)
+            if values > MAX_YAML_VALUES:
+                problem = f"its aliases expand it to more than {MAX_YAML_VALUES:,} values"
+                raise _refused(where, node.start_mark, problem)
+            if levels > MAX_YAML_DEPTH:
+                raise _refused(where, node.start_mark, f"its aliases make it {_DEEP}")
+            done[key] = (values, levels)
+            path.discard(key)
+        elif key in path:
+            raise _refused(where, node.start_mark, "an alias refers to a value that contains it")
+        elif key not in done:
+            path.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node))
+
+
+def _load_yaml(text: str, where: Path) -> Any:
+    """`yaml.safe_load`, with the bounds above checked before any Python value is built."""
+    loader = _Loader(text, where)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node, where)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def load_config(path: Path | None, *, required: bool) -> LoadedConfig:
     """Read and validate a config file. With `required=False` a missing file yields the empty config."""
     if path is None or not path.exists():
@@ -283,7 +378,7 @@ def load_config(path: Path | None, *, required: bool) -> LoadedConfig:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read the config file: {error}") from None
     try:
-        data = yaml.safe_load(text)
+        data = _load_yaml(text, path)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)

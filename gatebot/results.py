@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gatebot.errors import InputError
+from gatebot.jsonlimits import check_depth, depth_error
 
 SCHEMA = "gatebot/results@1"
 SCHEMA_PREFIX = "gatebot/results@"
@@ -52,7 +53,8 @@ class _FileV1(msgspec.Struct, forbid_unknown_fields=True):
     examples: list[msgspec.Raw] | None = None
     """Kept undecoded here and decoded in batches, so a million examples never exist as objects at once."""
     examples_file: str | None = None
-    provenance: dict[str, Any] = {}
+    provenance: msgspec.Raw = msgspec.Raw(b"{}")
+    """Free-form, so decoded only after its nesting depth is checked (see gatebot.jsonlimits)."""
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ def _resolve_path(path: str, data: bytes) -> str:
         return path
     try:
         doc: Any = msgspec.json.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return path
     head, _, tail = path.partition("[...]")
     node = doc
@@ -264,7 +266,7 @@ def is_results_file(path: Path) -> bool:
     """True when `path` is a JSON object whose `schema` names a gatebot results format."""
     try:
         probe = msgspec.json.decode(path.read_bytes(), type=_Probe)
-    except (OSError, msgspec.DecodeError):
+    except (OSError, msgspec.DecodeError, RecursionError):
         return False
     return isinstance(probe.schema, str) and probe.schema.startswith(SCHEMA_PREFIX)
 
@@ -289,21 +291,28 @@ def parse_results(data: bytes, *, where: str, base_dir: Path | None = None) -> R
         ) from None
     except msgspec.DecodeError as error:
         raise _decode_error(where, data, error) from None
+    except RecursionError:
+        raise depth_error(data, where=where) from None
     if probe.schema != SCHEMA:
         if isinstance(probe.schema, str) and probe.schema.startswith(SCHEMA_PREFIX):
             raise InputError(
-                f"{where}: schema {probe.schema!r} is a results format this gatebot does not know",
+                f"{where}: schema {_shown(probe.schema)} is a results format this gatebot does not know",
                 f"this version reads {SCHEMA}; upgrade gatebot",
             )
         raise InputError(
-            f"{where}: schema is {probe.schema!r}, expected {SCHEMA!r}",
+            f"{where}: schema is {_shown(probe.schema)}, expected {SCHEMA!r}",
             "write gatebot's results format, or import a harness's output with `gatebot import`",
         )
     try:
         raw = msgspec.json.decode(data, type=_FileV1)
     except msgspec.DecodeError as error:
         raise _decode_error(where, data, error) from None
+    except RecursionError:
+        raise depth_error(data, where=where) from None
     del data
+    check_name(raw.benchmark, where=where, field="benchmark")
+    check_name(raw.model, where=where, field="model")
+    provenance = _provenance(where, raw.provenance)
     _check_finite_metrics(where, raw.metrics)
     for name, direction in raw.directions.items():
         if direction not in ("higher", "lower"):
@@ -325,8 +334,42 @@ def parse_results(data: bytes, *, where: str, base_dir: Path | None = None) -> R
         model=raw.model,
         metrics=dict(raw.metrics),
         examples=examples,
-        provenance=dict(raw.provenance),
+        provenance=provenance,
         directions=dict(raw.directions),
+    )
+
+
+def _provenance(where: str, raw: msgspec.Raw) -> dict[str, Any]:
+    data = bytes(raw)
+    check_depth(data, where=where, field="provenance")
+    try:
+        decoded: dict[str, Any] = msgspec.json.decode(data, type=dict[str, Any])
+    except msgspec.DecodeError as error:
+        raise _decode_error(where, data, error, line_known=True, prefix="provenance") from None
+    return decoded
+
+
+def _shown(value: Any) -> str:
+    """A decoded value for a message: scalars as Python writes them, containers by their kind only."""
+    if isinstance(value, (list, dict)):
+        return "an array" if isinstance(value, list) else "an object"
+    return repr(value)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_name(value: str, *, where: str, field: str) -> None:
+    """Refuse a model or benchmark name holding a NUL byte or another control character: such a name
+    cannot be a file name, a branch path or a line of a report."""
+    found = _CONTROL.search(value)
+    if found is None:
+        return
+    char = found.group()
+    what = "a NUL byte" if char == "\0" else f"the control character U+{ord(char):04X}"
+    raise InputError(
+        f"{where}: {field} contains {what} (at character {found.start() + 1})",
+        "names are plain text: letters, digits and punctuation",
     )
 
 

@@ -7,24 +7,27 @@ only a validated file lands in the output directory: nothing half-written is kep
 
 from __future__ import annotations
 
+import codecs
 import collections
 import hashlib
 import json
 import os
+import selectors
 import shlex
 import shutil
-import signal
+import stat
 import string
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from gatebot import __version__
+from gatebot import __version__, proctree
 from gatebot.config import BenchmarkConfig, LoadedConfig
 from gatebot.errors import BenchmarkError, ConfigError, InputError
 from gatebot.importers import ImportOptions, import_results
@@ -45,6 +48,11 @@ WITHHELD = frozenset(
     }
 )
 _KILL_GRACE_SECONDS = 5.0
+_DRAIN_SECONDS = 1.0
+_POLL_SECONDS = 0.05
+_READ_BYTES = 1 << 16
+_LINE_CHARS = 4096
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def _placeholders(job: Job, output: Path) -> dict[str, str]:
@@ -75,27 +83,76 @@ def render_command(template: str, values: Mapping[str, str], *, where: str, quot
     return template.format_map(filled)
 
 
+def _tree_entries(root: Path) -> Iterator[tuple[str, bool]]:
+    """(relative POSIX path, is a symlink) of every regular file and symlink below `root`, outside `.git`.
+
+    Symlinks are never followed, to a file or to a directory: one pointing out of the repository
+    (`/dev/zero`, `/proc/self/environ`, a file elsewhere on the runner) is never opened. FIFOs, sockets
+    and devices are not artifacts and are left out."""
+    stack = [(root, "")]
+    while stack:
+        directory, prefix = stack.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name == ".git":
+                continue
+            relative = prefix + entry.name
+            if entry.is_symlink():
+                yield relative, True
+            elif entry.is_dir(follow_symlinks=False):
+                stack.append((Path(entry.path), relative + "/"))
+            elif entry.is_file(follow_symlinks=False):
+                yield relative, False
+
+
+def _file_digest(path: Path) -> str | None:
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None  # replaced or removed since the walk
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        inner = hashlib.sha256()
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            inner.update(block)
+    return inner.hexdigest()
+
+
 def artifact_digest(root: Path, patterns: list[str]) -> str | None:
-    """sha256 over the sorted artifact files matching `patterns` below `root` (paths and contents)."""
+    """sha256 over the sorted artifact files matching `patterns` below `root` (paths and contents).
+
+    A symlink counts by the text of its target (`os.readlink`), never by what it points to."""
     if not patterns:
         return None
     regexes = [glob_to_regex(p.removeprefix("./")) for p in patterns]
-    files = sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file()
-        and ".git" not in p.parts
-        and any(r.match(p.relative_to(root).as_posix()) for r in regexes)
+    found = sorted(
+        (
+            (relative, link)
+            for relative, link in _tree_entries(root)
+            if any(r.match(relative) for r in regexes)
+        ),
+        key=lambda item: item[0].split("/"),
     )
-    if not files:
+    if not found:
         return None
     outer = hashlib.sha256()
-    for path in files:
-        inner = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                inner.update(block)
-        outer.update(f"{path.relative_to(root).as_posix()}\0{inner.hexdigest()}\n".encode())
+    for relative, link in found:
+        if link:
+            try:
+                target = hashlib.sha256(os.fsencode(os.readlink(root / relative))).hexdigest()
+            except OSError:
+                continue  # removed since the walk
+            outer.update(f"{relative}\0symlink:{target}\n".encode())
+            continue
+        digest = _file_digest(root / relative)
+        if digest is not None:
+            outer.update(f"{relative}\0{digest}\n".encode())
     return "sha256:" + outer.hexdigest()
 
 
@@ -114,22 +171,80 @@ def git_commit(root: Path) -> str | None:
     return done.stdout.strip() or None if done.returncode == 0 else None
 
 
-def _pump(stream: IO[str], log: IO[str], tail: collections.deque[str]) -> None:
-    for line in stream:
-        log.write(line)
-        log.flush()
-        tail.append(line.rstrip("\n"))
+class _Output:
+    """The command's output: copied to the log as it arrives, its last lines kept for the error message.
 
+    The pipe is read in chunks of at most `_READ_BYTES`, and a kept line holds at most `_LINE_CHARS` of its
+    last characters, so a gigabyte without a newline costs no more memory than a short line. As in text
+    mode, `\r\n` and lone `\r` (progress bars) end lines."""
 
-def _stop(process: subprocess.Popen[str]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=_KILL_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
+    def __init__(self, stream: IO[bytes], log: IO[str]) -> None:
+        self._fd = stream.fileno()
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._fd, selectors.EVENT_READ)
+        self._log = log
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._cr = False
+        self._line = ""
+        self._cut = False
+        self.tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
+        self.open = True
+
+    def read(self, seconds: float) -> None:
+        """Copy what arrives within `seconds` (one chunk at most); just wait once the pipe is closed."""
+        if not self.open:
+            time.sleep(seconds)
+            return
+        if not self._selector.select(seconds):
+            return
+        chunk = os.read(self._fd, _READ_BYTES)
+        if chunk:
+            self._text(self._decoder.decode(chunk))
+        else:
+            self._text(self._decoder.decode(b"", final=True) + ("\n" if self._cr else ""))
+            self._cr = False
+            if self._line:
+                self._end_line()
+            self.open = False
+            self._selector.close()
+
+    def drain(self, seconds: float) -> None:
+        """Read until the pipe closes, for at most `seconds` (a writer gatebot could not stop keeps it
+        open)."""
+        deadline = time.monotonic() + seconds
+        while self.open and (left := deadline - time.monotonic()) > 0:
+            self.read(left)
+        if self.open:
+            self.open = False
+            self._selector.close()
+
+    def _text(self, text: str) -> None:
+        if self._cr:
+            text = "\r" + text
+        self._cr = text.endswith("\r")
+        if self._cr:
+            text = text[:-1]
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if not text:
+            return
+        self._log.write(text)
+        self._log.flush()
+        first, *rest = text.split("\n")
+        self._add(first)
+        for part in rest:
+            self._end_line()
+            self._add(part)
+
+    def _add(self, part: str) -> None:
+        self._line += part
+        if len(self._line) > _LINE_CHARS:
+            self._line = self._line[-_LINE_CHARS:]
+            self._cut = True
+
+    def _end_line(self) -> None:
+        self.tail.append(("…" if self._cut else "") + self._line)
+        self._line = ""
+        self._cut = False
 
 
 def _tail_text(tail: collections.deque[str]) -> str:
@@ -138,51 +253,68 @@ def _tail_text(tail: collections.deque[str]) -> str:
 
 
 def run_command(
-    command: str, *, cwd: Path, env: Mapping[str, str], timeout: float, log: IO[str], what: str
+    command: str,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    log: IO[str],
+    what: str,
+    grace: float = _KILL_GRACE_SECONDS,
 ) -> None:
-    """Run a shell command, streaming its output to `log`; raise BenchmarkError on failure or timeout."""
-    tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
-    try:
-        # The command is the repository's own `run:` line; placeholders are shell-quoted.
-        process = subprocess.Popen(  # noqa: S602
-            command,
-            shell=True,
-            cwd=cwd,
-            env=dict(env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-        )
-    except OSError as error:
+    """Run a shell command, streaming its output to `log`; raise BenchmarkError on failure or timeout.
+
+    The run ends when the shell exits or `timeout` seconds have passed, whatever its children do; then
+    every process it started is stopped (SIGTERM, SIGKILL after `grace` seconds), on success too. What
+    "every" means on each platform is in `gatebot.proctree`. The wall time is bounded by `timeout + grace`
+    and a few seconds more at most (SIGKILL rounds, then one second to read what is left in the pipe)."""
+    # One command at a time: the processes reparented to gatebot during a run are taken to be that run's.
+    with _ONE_AT_A_TIME, proctree.subreaper():
+        before = proctree.children()
+        try:
+            # The command is the repository's own `run:` line; placeholders are shell-quoted.
+            process = subprocess.Popen(  # noqa: S602
+                command,
+                shell=True,
+                cwd=cwd,
+                env=dict(env),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as error:
+            raise BenchmarkError(
+                f"{what}: cannot start the command: {error.strerror}", f"workdir: {cwd}"
+            ) from None
+        assert process.stdout is not None
+        with process.stdout:
+            output = _Output(process.stdout, log)
+            deadline = time.monotonic() + timeout
+            timed_out = False
+            try:
+                while process.poll() is None:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        timed_out = True
+                        break
+                    output.read(min(left, _POLL_SECONDS))
+            finally:
+                left_running = proctree.stop(process, before, grace=grace, wait=output.read)
+                output.drain(_DRAIN_SECONDS)
+                status = process.wait()
+    if timed_out:
         raise BenchmarkError(
-            f"{what}: cannot start the command: {error.strerror}", f"workdir: {cwd}"
-        ) from None
-    assert process.stdout is not None
-    reader = threading.Thread(target=_pump, args=(process.stdout, log, tail), daemon=True)
-    reader.start()
-    try:
-        status = process.wait(timeout=timeout)
-        reader.join()
-    except subprocess.TimeoutExpired:
-        _stop(process)
-        reader.join(timeout=_KILL_GRACE_SECONDS)
-        raise BenchmarkError(
-            f"{what}: timed out after {timeout:g} s and was stopped; last output: {_tail_text(tail)}",
+            f"{what}: timed out after {timeout:g} s and was stopped; last output: {_tail_text(output.tail)}",
             "raise `timeout` for this benchmark in the config, or make the benchmark faster",
-        ) from None
-    except BaseException:
-        _stop(process)
-        raise
-    finally:
-        if not reader.is_alive():  # a reader still blocked on a grandchild's pipe keeps it open
-            process.stdout.close()
+        )
+    if left_running:
+        s = "es" if left_running > 1 else ""
+        log.write(f"gatebot: stopped {left_running} process{s} the command left running\n")
     if status != 0:
         shown = f"signal {-status}" if status < 0 else f"status {status}"
         raise BenchmarkError(
-            f"{what}: the command exited with {shown}; last output: {_tail_text(tail)}",
+            f"{what}: the command exited with {shown}; last output: {_tail_text(output.tail)}",
             "fix the benchmark command; its full output is above",
         )
 

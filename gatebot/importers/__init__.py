@@ -23,7 +23,7 @@ from gatebot.importers.inspect_ai import import_inspect
 from gatebot.importers.lm_eval import import_lm_eval
 from gatebot.importers.promptfoo import import_promptfoo
 from gatebot.importers.tabular import import_csv, import_jsonl
-from gatebot.results import Results
+from gatebot.results import Results, check_name
 
 __all__ = ["FORMATS", "ImportOptions", "Imported", "detect_format", "import_results"]
 
@@ -76,6 +76,9 @@ def import_results(path: Path, fmt: str = "auto", options: ImportOptions = _DEFA
                 f"{path}: this is {found} output, not {fmt}", f"use --format {found}, or --format auto"
             )
     imported = _IMPORTERS[fmt](path, options)
+    for result in imported.results:
+        check_name(result.benchmark, where=str(path), field="benchmark")
+        check_name(result.model, where=str(path), field="model")
     return _with_directions(imported, options.directions)
 
 
@@ -157,8 +160,8 @@ def _object_keys(data: bytes) -> dict[str, Any] | None:
     try:
         raw: dict[str, Any] = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
         return raw
-    except msgspec.ValidationError:
-        return None
+    except (msgspec.ValidationError, RecursionError):
+        return None  # too deep: the importer's decode_json says so
     except msgspec.DecodeError:
         pass
     try:
@@ -215,5 +218,5 @@ def _member(keys: Mapping[str, Any], name: str) -> Any:
         return _object_keys(data)
     try:
         return msgspec.json.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None

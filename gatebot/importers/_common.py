@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gatebot.errors import InputError
+from gatebot.jsonlimits import check_depth
 from gatebot.results import Examples, FloatArray, Results, SliceColumn
 
 T = TypeVar("T")
@@ -96,7 +97,10 @@ def _json_error(where: str, data: bytes, error: Exception, expected: str) -> Inp
 
 
 def decode_json(data: bytes, where: str, expected: str, kind: type[T]) -> T:
-    """Decode `data` as `kind`; `NaN` and `Infinity` (which Python's json writes) are accepted."""
+    """Decode `data` as `kind`; `NaN` and `Infinity` (which Python's json writes) are accepted.
+
+    A document nested deeper than `jsonlimits.MAX_DEPTH` is refused before it is decoded."""
+    check_depth(data, where=where)
     try:
         return msgspec.json.decode(data, type=kind)
     except msgspec.ValidationError as error:
@@ -105,7 +109,7 @@ def decode_json(data: bytes, where: str, expected: str, kind: type[T]) -> T:
         first = error
     try:
         generic = json.loads(data)
-    except (ValueError, RecursionError):
+    except ValueError:
         raise _json_error(where, data, first, expected) from None
     try:
         return msgspec.convert(generic, type=kind)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import zipfile
+import zlib
 from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,10 @@ _MEAN_METRICS = ("accuracy", "mean")
 _STDERR_METRICS = ("stderr", "bootstrap_stderr")
 _SPREAD_METRICS = ("std", "var")
 _ZSTD = 93
+MAX_MEMBER_BYTES = 512 * 2**20
+"""The most one member of an `.eval` archive may expand to."""
+MAX_ARCHIVE_BYTES = 2 * 2**30
+"""The most the members gatebot reads from one `.eval` archive may expand to together."""
 # The letter grades are converted as inspect_ai's own `value_to_float()` does
 # (src/inspect_ai/scorer/_metric.py, UKGovernmentBEIS/inspect_ai): CORRECT "C" -> 1, PARTIAL "P" -> 0.5,
 # INCORRECT "I" and NOANSWER "N" -> 0; numbers and booleans as numbers; "yes"/"true" -> 1,
@@ -205,11 +210,24 @@ def _read_json(path: Path) -> _Read:
     return _Read(log, log.samples or [], log.reductions, f"{path.name} (.json log)")
 
 
-def _zip_member(path: Path, archive: zipfile.ZipFile, name: str) -> bytes:
+class _Budget:
+    """What an archive may still expand to: a zip of a few megabytes can declare (and hold) gigabytes."""
+
+    def __init__(self) -> None:
+        self.left = MAX_ARCHIVE_BYTES
+
+
+def _zip_member(path: Path, archive: zipfile.ZipFile, name: str, budget: _Budget) -> bytes:
+    """One member's bytes, refused when its declared size, or what reading it yields, is too large."""
+    info = archive.getinfo(name)
+    limit = min(MAX_MEMBER_BYTES, budget.left)
+    if info.file_size > limit:
+        raise _too_large(path, name, info.file_size, budget)
     try:
-        return archive.read(name)
+        with archive.open(info) as member:
+            data = member.read(limit + 1)
     except NotImplementedError:
-        method = archive.getinfo(name).compress_type
+        method = info.compress_type
         what = (
             "zstd (zip method 93), which Python's zipfile reads from Python 3.14"
             if method == _ZSTD
@@ -220,8 +238,23 @@ def _zip_member(path: Path, archive: zipfile.ZipFile, name: str) -> bytes:
             "import the .json log instead (`inspect log convert --to json FILE`, "
             "or run inspect with --log-format json)",
         ) from None
-    except (zipfile.BadZipFile, OSError) as error:
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as error:
         raise fail(path, f"cannot read {name} from the archive: {error}", EXPECTED) from None
+    if len(data) > limit:  # more than it declared
+        raise _too_large(path, name, len(data), budget)
+    budget.left -= len(data)
+    return data
+
+
+def _too_large(path: Path, name: str, size: int, budget: _Budget) -> InputError:
+    if size > MAX_MEMBER_BYTES:
+        problem = f"{name} expands to more than {MAX_MEMBER_BYTES // 2**20} MiB"
+    else:
+        problem = f"its members expand to more than {MAX_ARCHIVE_BYTES // 2**20} MiB together (at {name})"
+    return InputError(
+        f"{path}: {problem}, more than gatebot reads from an inspect log",
+        "import the .json log instead, or a log of fewer samples",
+    )
 
 
 def _read_eval(path: Path) -> _Read:
@@ -229,30 +262,34 @@ def _read_eval(path: Path) -> _Read:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
         raise fail(path, f"not a readable zip archive: {error}", EXPECTED) from None
+    budget = _Budget()
     with archive:
         names = archive.namelist()
         if "header.json" not in names:
             raise fail(path, "the archive has no header.json", EXPECTED)
         where = f"{path}!header.json"
-        header = decode_json(_zip_member(path, archive, "header.json"), where, EXPECTED, _Header)
+        header = decode_json(_zip_member(path, archive, "header.json", budget), where, EXPECTED, _Header)
         reductions = None
         if "reductions.json" in names:
-            data = _zip_member(path, archive, "reductions.json")
+            data = _zip_member(path, archive, "reductions.json", budget)
             reductions = decode_json(data, f"{path}!reductions.json", EXPECTED, list[_Reduction])
-        samples, source = _eval_samples(path, archive, names)
+        samples, source = _eval_samples(path, archive, names, budget)
     return _Read(header, samples, reductions, f"{path.name} (.eval log, samples from {source})")
 
 
-def _eval_samples(path: Path, archive: zipfile.ZipFile, names: Sequence[str]) -> tuple[list[_Sample], str]:
+def _eval_samples(
+    path: Path, archive: zipfile.ZipFile, names: Sequence[str], budget: _Budget
+) -> tuple[list[_Sample], str]:
     """The samples' ids, epochs, scores and metadata: from summaries.json when it has the metadata."""
     members = [n for n in names if n.startswith("samples/") and n.endswith(".json")]
     if "summaries.json" in names:
-        data = _zip_member(path, archive, "summaries.json")
+        data = _zip_member(path, archive, "summaries.json", budget)
         summaries = decode_json(data, f"{path}!summaries.json", EXPECTED, list[_Sample])
         if not members or all(s.metadata is not None for s in summaries):
             return summaries, "summaries.json"
     samples = [
-        decode_json(_zip_member(path, archive, name), f"{path}!{name}", EXPECTED, _Sample) for name in members
+        decode_json(_zip_member(path, archive, name, budget), f"{path}!{name}", EXPECTED, _Sample)
+        for name in members
     ]
     return samples, f"{len(members)} samples/*.json files"
 

@@ -29,6 +29,15 @@ def _load(tmp_path: Path, text: str) -> None:
         ),
         ("- a\n- b\n", "expected a mapping at the top level"),
         ("gate: {correction: bonferroni}\n", "gate.correction"),
+        (
+            "benchmarks:\n  b: {run: x, timeout: .inf}\n",
+            "benchmarks.b.timeout: Input should be a finite number",
+        ),
+        (
+            "benchmarks:\n  b: {run: x, timeout: .nan}\n",
+            "benchmarks.b.timeout: Input should be a finite number",
+        ),
+        ("benchmarks:\n  b: {run: x, timeout: 0}\n", "benchmarks.b.timeout: Input should be greater than 0"),
     ],
 )
 def test_invalid_config__one_line_error_names_field(tmp_path: Path, text: str, expected: str) -> None:
