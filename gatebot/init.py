@@ -754,7 +754,8 @@ def init_repository(
             "pass --force to replace it, or move it away first",
         )
     if not in_git:
-        print(f"gatebot: {root} is not in a git repository: writing there", file=sys.stderr)
+        where = "" if dry_run else ": writing there"
+        print(f"gatebot: {root} is not in a git repository{where}", file=sys.stderr)
     for path, text in files.items():
         shown = os.path.relpath(root / path, cwd)
         if dry_run:
