@@ -104,9 +104,9 @@ def test_field_nested_in_another__its_duplicate_pairs_not_searched() -> None:
     french = np.where(e.categorical["language"].codes == 2, 0, 1).astype(np.int32)
     e.categorical["group"] = SliceColumn(french, ("fr", "other"))
     nested = run(e, permutations=50).candidates
-    # New: group's 2 levels, its 2 x 3 pairs with channel and 2 x 5 with the input_chars quintiles.
-    # Every pair of group with a language is empty or the same examples as one of the two levels.
-    assert nested - alone == 2 + 6 + 10
+    # New: group's 2 levels and its 2 x 3 pairs with channel (numeric bins pair with nothing by
+    # default). Every pair of group with a language is empty or the same examples as one of the two.
+    assert nested - alone == 2 + 6
 
 
 def test_long_inputs_regress__numeric_run_found_with_rounded_bounds() -> None:
