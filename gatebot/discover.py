@@ -56,7 +56,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from gatebot.results import SliceColumn
+from gatebot.results import Examples, MetaColumn, SliceColumn
 
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.intp]
@@ -302,6 +302,23 @@ def search(
         tuple(notes),
         strongest,
     )
+
+
+def fields_of(
+    examples: Examples, index: IndexArray | None = None
+) -> tuple[dict[str, SliceColumn], dict[str, FloatArray]]:
+    """The searchable fields of `examples`: its slices and string metadata (categorical) and its
+    numeric metadata, at positions `index` (for instance the candidate's side of aligned pairs)."""
+    categorical: dict[str, SliceColumn] = {}
+    numeric: dict[str, FloatArray] = {}
+    columns: list[tuple[str, MetaColumn]] = [*examples.slices.items(), *examples.meta.items()]
+    for name, column in columns:
+        if isinstance(column, SliceColumn):
+            codes = column.codes if index is None else column.codes[index]
+            categorical[name] = SliceColumn(codes, column.levels)
+        else:
+            numeric[name] = column if index is None else column[index]
+    return categorical, numeric
 
 
 def _check_shapes(

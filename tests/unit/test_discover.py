@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from gatebot.discover import Condition, Discovery, SearchOptions, search
-from gatebot.results import FloatArray, SliceColumn
+from gatebot.discover import Condition, Discovery, SearchOptions, fields_of, search
+from gatebot.results import Examples, FloatArray, SliceColumn
 
 LANGUAGES = ("en", "es", "fr", "de")
 CHANNELS = ("email", "chat", "phone")
@@ -217,3 +217,24 @@ def test_mismatched_lengths__value_error() -> None:
         )
     with pytest.raises(ValueError, match="same length"):
         search(e.base, e.cand[:-1], direction="higher", rng=np.random.default_rng(0))
+
+
+def test_fields_of_examples__slices_and_meta__at_the_aligned_positions() -> None:
+    e = draw(1, drop=0.30)
+    n = e.base.size
+    examples = Examples(
+        ids=[f"e{i}" for i in range(n)],
+        scores={"accuracy": e.cand},
+        slices={"language": e.categorical["language"]},
+        meta={"channel": e.categorical["channel"], "input_chars": e.numeric["input_chars"]},
+    )
+    reverse = np.arange(n)[::-1]
+    categorical, numeric = fields_of(examples, reverse)
+    assert list(categorical) == ["language", "channel"] and list(numeric) == ["input_chars"]
+    np.testing.assert_array_equal(categorical["channel"].codes, e.categorical["channel"].codes[::-1])
+    found = search(
+        e.base[::-1], e.cand[::-1], direction="higher", rng=np.random.default_rng(0),
+        categorical=categorical, numeric=numeric,
+    )  # fmt: skip
+    assert found.findings[0].name == "language = fr & channel = email"
+    np.testing.assert_array_equal(np.sort(reverse[found.findings[0].examples]), e.planted)
