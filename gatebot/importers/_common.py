@@ -167,37 +167,61 @@ class _MetaKey:
         self.alive = True
 
     def put(self, row: int, value: Any) -> None:
-        if isinstance(value, str):
-            if self.kind == "number":
-                self._drop()
-            elif len(value) > SLICE_MAX_CHARS or self.kind == "text":
-                self._to_text()
-                self._number(row, float(len(value)))
-            else:
-                self.kind = "label"
-                _grow(self.codes, row, -1)
-                self.codes[row] = self.levels.setdefault(value, len(self.levels))
-                if len(self.levels) > META_MAX_LEVELS:
+        # Called once per field per example: the common cases come first and touch little.
+        kind = self.kind
+        if type(value) is str:
+            if kind == "label" and len(value) <= SLICE_MAX_CHARS:
+                self._label(row, value)
+            elif kind == "text" or len(value) > SLICE_MAX_CHARS:
+                if kind == "number":
                     self._drop()
+                    return
+                if kind != "text":
+                    self._to_text()
+                self._number(row, float(len(value)))
+            elif kind is None:
+                self.kind = "label"
+                self._label(row, value)
+            else:
+                self._drop()
             return
         number = as_number(value)
         if number is None:
             if not isinstance(value, float):  # a list, an object: not a field to search
                 self._drop()
             return  # NaN or infinite: no value for this example
-        if self.kind in ("label", "text"):
-            self._drop()
-            return
-        self.kind = "number"
+        if kind != "number":
+            if kind is not None:
+                self._drop()
+                return
+            self.kind = "number"
         self._number(row, number)
+
+    def _label(self, row: int, value: str) -> None:
+        code = self.levels.get(value)
+        if code is None:
+            code = self.levels[value] = len(self.levels)
+            if code >= META_MAX_LEVELS:
+                self._drop()
+                return
+        codes = self.codes
+        if len(codes) == row:
+            codes.append(code)
+        else:
+            _grow(codes, row, -1)
+            codes[row] = code
 
     def _drop(self) -> None:
         self.alive = False
         self.numbers, self.levels, self.codes = array("d"), {}, array("i")
 
     def _number(self, row: int, value: float) -> None:
-        _grow(self.numbers, row, math.nan)
-        self.numbers[row] = value
+        numbers = self.numbers
+        if len(numbers) == row:
+            numbers.append(value)
+        else:
+            _grow(numbers, row, math.nan)
+            numbers[row] = value
 
     def _to_text(self) -> None:
         """Short strings seen so far become their lengths, once a long one shows the field is text."""
@@ -287,9 +311,13 @@ class ColumnBuilder:
 
     def offer_meta(self, key: str, row: int, value: Any) -> None:
         """A metadata value; kept unless the key turns out to be a slice, a score or unusable."""
-        if value is None or key in self._fixed:
+        if value is None:
             return
-        slot = self._meta.setdefault(key, _MetaKey())
+        slot = self._meta.get(key)
+        if slot is None:
+            if key in self._fixed:
+                return
+            slot = self._meta[key] = _MetaKey()
         if slot.alive:
             slot.put(row, value)
 
