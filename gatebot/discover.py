@@ -22,6 +22,13 @@ shows it as MORE changed examples there, and its own variance would absorb exact
 power only; the error control below holds for any statistic, because its null distribution is
 computed for that statistic.
 
+Findings. Subgroups that are found are grouped, strongest first: one whose examples are nearly the
+same as a stronger one's (Jaccard >= `merge_jaccard`) is the same finding under another name (the
+name with fewer conditions is shown, the others are its aliases). One that is significant only
+through a stronger finding's examples (a slice of it, or a larger subgroup around it) is not shown:
+after removing the examples of the findings kept so far, its statistic must still exceed the
+critical value. Dropping findings never adds false alarms, so the error control below still holds.
+
 Selection. Searching hundreds of subgroups finds something in pure noise. Under "no change" the
 baseline and candidate scores of each example are exchangeable, so w_i is as likely to be -w_i.
 Drawing random sign flips of all w at once and taking the MAXIMUM of T over the whole search gives the
@@ -286,10 +293,29 @@ def search(
         int(j) for j in order[:_MERGE_POOL] if observed[j] > 0 and null.adjusted(observed[j]) <= opts.alpha
     ]
     findings: list[Finding] = []
-    for members in _clusters(pool, space, opts.merge_jaccard)[: opts.max_findings]:
+    covered = np.zeros(paired.size, np.bool_)
+    explained = 0
+    for members in _clusters(pool, space, opts.merge_jaccard):
+        if len(findings) == opts.max_findings:
+            break
+        mask = space.members(members[0])
+        rest = mask & ~covered
+        size = int(np.count_nonzero(rest))
+        if findings and (
+            size < opts.min_size
+            or float(worse[rest].sum()) / math.sqrt(size * second_moment) <= null.critical
+        ):
+            explained += 1
+            continue
+        covered |= mask
         best = min(members, key=lambda j: (len(conditions[j]), -observed[j]))
         others = tuple(conditions[j] for j in members if j != best)[:_MAX_ALIASES]
         findings.append(finding(best, others))
+    if explained:
+        notes.append(
+            f"{explained} more significant subgroup(s) not shown: inside or around the findings, and "
+            "not significant without their examples"
+        )
     strongest = findings[0] if findings else finding(int(order[0]))
     return Discovery(
         tuple(findings),

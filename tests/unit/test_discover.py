@@ -238,3 +238,24 @@ def test_fields_of_examples__slices_and_meta__at_the_aligned_positions() -> None
     )  # fmt: skip
     assert found.findings[0].name == "language = fr & channel = email"
     np.testing.assert_array_equal(np.sort(reverse[found.findings[0].examples]), e.planted)
+
+
+def _regress(e: Eval, mask: np.ndarray, share: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    e.cand[mask & (e.base == 1.0) & (rng.random(e.base.size) < share)] = 0.0
+
+
+def test_whole_slice_regressed__its_cells_not_shown_as_more_findings() -> None:
+    e = draw(4)
+    _regress(e, e.categorical["language"].codes == 2, 0.3, seed=1)
+    found = run(e)
+    assert [f.name for f in found.findings] == ["language = fr"]
+    assert any("not significant without their examples" in note for note in found.notes)
+
+
+def test_two_separate_regressions__both_shown() -> None:
+    e = draw(4)
+    _regress(e, e.categorical["language"].codes == 2, 0.3, seed=1)
+    _regress(e, e.categorical["channel"].codes == 0, 0.4, seed=2)
+    found = run(e)
+    assert {f.name for f in found.findings} == {"language = fr", "channel = email"}
