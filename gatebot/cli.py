@@ -236,7 +236,7 @@ def cmd_publish(args: argparse.Namespace, settings: Settings, out: IO[str]) -> i
     return run_publish(settings, os.environ, Path(args.bundle) if args.bundle else None)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement per option, read as the CLI reference
     parser = argparse.ArgumentParser(
         prog="gatebot",
         description="A quality gate for machine-learning models: compare evaluation results with a baseline.",

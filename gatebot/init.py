@@ -5,7 +5,8 @@ to the questions it could not settle, it builds a `Plan` and renders the files' 
 reads the repository (its files, its default branch, an example results file), asks in a terminal,
 and writes. The workflows are the package's templates, the same text the README shows; the only
 changes are the action reference (`ACTION_REF`, so a test can point it at a local copy) and the
-default branch the record job runs on.
+default branch the record job runs on. About 800 lines, the pure half first: they are one command's
+questions, rules and files, read top to bottom.
 """
 
 from __future__ import annotations
@@ -444,7 +445,7 @@ def _flow(items: Iterable[str]) -> str:
     return "[" + ", ".join(yaml_scalar(i) for i in items) + "]"
 
 
-def render_config(plan: Plan) -> str:
+def render_config(plan: Plan) -> str:  # noqa: PLR0912 - one branch per optional section of the file
     """The commented `.gatebot.yml` for `plan`. It is validated before it is returned."""
     lines = [
         "# gatebot: which models a pull request can change, how to benchmark them, how to judge the metrics.",

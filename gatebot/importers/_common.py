@@ -2,6 +2,7 @@
 
 Importers turn a harness's output into `Results` without keeping one object per example: scores and
 slice codes are appended to compact arrays as the input is read, then handed over as numpy columns.
+About 420 lines, shared by every importer so that none of them repeats it.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
 Headline metrics come from `results.scores[].metrics` and are named `<score>/<metric>`
 (`match/accuracy`). Per-sample scores become columns of the same name for the metrics that are means of
 them (`accuracy`, `mean`), taken from the log's epoch reductions when it has them. Sample `metadata`
-keys become slices. See docs/importers.md.
+keys become slices. See docs/importers.md. About 500 lines: two containers of one harness (a JSON
+document and a zip read with bounded members) and its epoch reductions.
 """
 
 from __future__ import annotations
