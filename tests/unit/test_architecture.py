@@ -28,6 +28,7 @@ PURE = (
     "events.py",
     "plan.py",
     "gating.py",
+    "policy.py",
     "baselines/layout.py",
 )
 FORBIDDEN_IMPORTS = (
