@@ -164,6 +164,45 @@ def test_mode_record__every_model_recorded_at_the_workflow_commit(action: Action
     assert entry.commit == "0" * 40  # GITHUB_SHA of the harness's job
 
 
+def test_mode_record__pull_request_target__refused_with_the_reason_and_nothing_written(
+    action: ActionHarness,
+) -> None:
+    # pull_request_target runs on the base branch with a write token: the fork's code must not record.
+    action.fake.add_token("ghs_record", {"contents": "write", "checks": "write"})
+    event = opened()
+    action.pull_request(event, ["models/ticket-router.npz"])
+    _, env = action.environ("pull_request_target", event, token="ghs_record")
+    env["GITHUB_REF"] = "refs/heads/master"
+    done = subprocess.run(
+        [sys.executable, "-m", "gatebot", "action", "--record"],
+        cwd=action.workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    (error,) = [line for line in done.stdout.splitlines() if line.startswith("::error")]
+    assert "mode record writes the baselines branch, so it runs only on a push to or a workflow_dispatch" in (
+        error
+    )
+    assert "not on pull_request_target" in error
+    assert "Traceback" not in done.stderr
+    assert action.repo.branch(BRANCH) is None
+    assert [e for e in action.fake.log.entries if e.method != "GET"] == []
+
+
+def test_mode_record__workflow_dispatch_of_another_branch__refused(action: ActionHarness) -> None:
+    action.fake.add_token("ghs_record", {"contents": "write"})
+    event = payloads.load("workflow_dispatch")
+    event["ref"] = "refs/heads/feature"
+    run = action.run("workflow_dispatch", event, "action", "--record", token="ghs_record")
+    assert run.code == 2
+    assert "not on workflow_dispatch on refs/heads/feature" in run.stdout
+    assert action.repo.branch(BRANCH) is None
+
+
 def test_cli_baseline_save_to_branch__recorded_by_hand(action: ActionHarness, tmp_path: Path) -> None:
     action.fake.add_token("ghs_byhand", {"contents": "write"})
     sha = action.repo.commit({"a": "1"}, branch="master")
