@@ -14,7 +14,7 @@ from gatebot.baselines import BaselineStore
 from gatebot.commands import report_part
 from gatebot.results import load_results
 from tests.fakegithub import events as payloads
-from tests.github.harness import DEMO, REPO, ActionHarness, checks, opened
+from tests.github.harness import DEMO, REPO, SYMLINK_MODE, ActionHarness, checks, commit_entry, opened
 
 BRANCH = "gatebot-baselines"
 
@@ -108,6 +108,32 @@ def test_corrupt_history_on_the_branch__one_line_error_and_failing_check(action:
     errors = [line for line in run.stdout.splitlines() if line.startswith("::error")]
     assert len(errors) == 1 and "baselines/ticket-router/tickets/history.jsonl" in errors[0]
     assert [(c.conclusion, c.title) for c in checks(action.repo)] == [("failure", "gatebot could not run")]
+
+
+def test_model_directory_turned_into_a_symlink__gate_and_record_fail_loudly__branch_kept(
+    action: ActionHarness,
+) -> None:
+    store = _store(action)
+    sha = action.repo.commit({"a": "1"}, branch="master")
+    store.record(_demo_baseline(), commit=sha, recorded_at="2026-11-01T00:00:00Z")
+    commit_entry(action.repo, BRANCH, "baselines/ticket-router", SYMLINK_MODE, "../elsewhere")
+    tip = action.repo.branch(BRANCH)
+    event = opened()
+    event["pull_request"]["base"]["sha"] = sha
+    action.pull_request(event, ["models/ticket-router.npz"])
+
+    gated = action.gate("pull_request", event)
+    assert gated.code == 2, gated.stdout + gated.stderr
+    (error,) = [line for line in gated.stdout.splitlines() if line.startswith("::error")]
+    assert "gatebot-baselines:baselines/ticket-router: is a symbolic link where" in error
+    assert [(c.conclusion, c.title) for c in checks(action.repo)] == [("failure", "gatebot could not run")]
+
+    action.fake.add_token("ghs_push", {"contents": "write"})
+    pushed = action.repo.commit({"models/ticket-router.npz": b"weights"})
+    recorded = action.run("push", _push(pushed, ["models/ticket-router.npz"]), "action", token="ghs_push")
+    assert recorded.code == 2, recorded.stdout + recorded.stderr
+    assert "gatebot-baselines:baselines/ticket-router: is a symbolic link where" in recorded.stdout
+    assert action.repo.branch(BRANCH) == tip
 
 
 def _git(cwd: Path, *args: str) -> str:
