@@ -1,7 +1,8 @@
 """Publishing a fork's bundle: the trusted half of the fork flow, run by a `workflow_run` job.
 
 Trusts only the event GitHub sent: the bundle must name this repository and the head commit of the
-triggering run, and the pull request must have that head; then the verdict is rendered afresh. The
+triggering run, and the pull request must have that head, from the run's repository and branch; then
+the verdict is rendered afresh. The
 check's name and the comment's id are the publisher's own settings, never the bundle's.
 """
 
@@ -18,7 +19,7 @@ from gatebot.bundle import ARTIFACT_NAME, Bundle, bundle_from_zip, read_bundle
 from gatebot.errors import EXIT_PASSED, InputError
 from gatebot.github.artifacts import download_artifact
 from gatebot.github.client import Client
-from gatebot.github.pulls import pull_head
+from gatebot.github.pulls import pull_request_head
 from gatebot.report import RenderOptions, render_markdown
 from gatebot.verdict import report_from_document
 
@@ -64,8 +65,23 @@ def _check_bundle(ctx: Context, gh: Client, bundle: Bundle, run: Mapping[str, An
         raise InputError(f"the bundle names repository {bundle.repository}, not {repository}")
     if bundle.head_sha != run.get("head_sha"):
         raise InputError("the bundle's head commit is not the head commit of the triggering workflow run")
-    if pull_head(gh, repository, bundle.pull_request) != bundle.head_sha:
-        raise InputError(f"pull request #{bundle.pull_request} has moved on from the bundle's head commit")
+    number = bundle.pull_request
+    head = pull_request_head(gh, repository, number)
+    if head is None:
+        raise InputError(
+            f"the bundle names pull request #{number}, which {repository} does not have",
+            "publish only bundles written by gatebot for this repository's pull requests",
+        )
+    if head.sha != bundle.head_sha:
+        raise InputError(f"pull request #{number} has moved on from the bundle's head commit")
+    # The same commit can be pushed to any branch of any fork: the run must be the pull request's own.
+    run_repository = (run.get("head_repository") or {}).get("full_name")
+    if (run_repository, run.get("head_branch")) != (head.repository, head.ref):
+        raise InputError(
+            f"the triggering workflow run is for branch {run.get('head_branch')!r} of {run_repository}, but "
+            f"pull request #{number} comes from branch {head.ref!r} of {head.repository or '(deleted fork)'}",
+            "publish only the runs of the pull request's own head branch",
+        )
     # A fork's bundle must not choose which check it turns green or whose comment it overwrites.
     settings = ctx.settings
     if (bundle.gate_id, bundle.check_name) != (settings.id, settings.check_name):

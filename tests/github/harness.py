@@ -131,6 +131,17 @@ class ActionHarness:
         return self.run(event_name, event, "action", **inputs)
 
 
+def fork_run_completed(event: dict[str, Any]) -> dict[str, Any]:
+    """The workflow_run event the publish workflow gets when the run of a fork's pull request `event`
+    completes: the run's head commit, branch and repository are the pull request's head."""
+    head = event["pull_request"]["head"]
+    published = payloads.workflow_run_from_pull_request(
+        fork=True, with_pull_requests=False, head_branch=head["ref"], head_sha=head["sha"]
+    )
+    published["workflow_run"]["head_repository"] = json.loads(json.dumps(head["repo"]))
+    return published
+
+
 def outputs(path: Path) -> dict[str, str]:
     lines = path.read_text().splitlines()
     outputs: dict[str, str] = {}

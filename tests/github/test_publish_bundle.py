@@ -1,0 +1,78 @@
+"""`gatebot publish` treating a fork's bundle as hostile: bound to the triggering run and the pull
+request, judged again from its rows, and always leaving a check once the bundle is accepted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.fakegithub import events as payloads
+from tests.github.harness import PERMISSIONS, ActionHarness, Run, checks, fork_run_completed
+
+FORK_TOKEN = "ghs_forkread"
+
+
+def _fork_bundle(action: ActionHarness, files: list[str] | None = None) -> tuple[dict[str, Any], Path]:
+    """A fork's pull request gated with its read-only token: the event and the bundle it wrote."""
+    event = payloads.pull_request_from_fork()
+    action.pull_request(event, files or ["models/ticket-router.npz"])
+    action.fake.add_token(FORK_TOKEN, {scope: "read" for scope in PERMISSIONS})
+    gated = action.gate("pull_request", event, token=FORK_TOKEN)
+    assert gated.code in (0, 1), gated.stdout + gated.stderr
+    return event, Path(gated.outputs["bundle"])
+
+
+def _publish_event(event: dict[str, Any], **run: Any) -> dict[str, Any]:
+    """The workflow_run event of the fork's run, as GitHub sends it to the publish workflow."""
+    published = fork_run_completed(event)
+    published["workflow_run"].update(run)
+    return published
+
+
+def _publish(action: ActionHarness, event: dict[str, Any], bundle: Path, **run: Any) -> Run:
+    return action.run("workflow_run", _publish_event(event, **run), "publish", str(bundle))
+
+
+def _edit(bundle: Path, change: Any) -> None:
+    document = json.loads(bundle.read_text())
+    change(document)
+    bundle.write_text(json.dumps(document))
+
+
+def _error(run: Run) -> str:
+    (error,) = [line for line in run.stdout.splitlines() if line.startswith("::error")]
+    return error
+
+
+def test_bundle_naming_a_pull_request_that_does_not_exist__says_so(action: ActionHarness) -> None:
+    event, bundle = _fork_bundle(action)
+    _edit(bundle, lambda d: d.update(pull_request=999))
+    published = _publish(action, event, bundle)
+    assert published.code == 2, published.stdout + published.stderr
+    error = _error(published)
+    assert "the bundle names pull request #999, which Codertocat/Hello-World does not have" in error
+    assert "lacks" not in error and "permissions" not in error
+    assert checks(action.repo) == [] and action.repo.comments_on(2) == []
+
+
+def test_run_from_another_branch_with_the_same_head_commit__refused(action: ActionHarness) -> None:
+    event, bundle = _fork_bundle(action)
+    published = _publish(action, event, bundle, head_branch="other-branch")
+    assert published.code == 2, published.stdout + published.stderr
+    assert (
+        "the triggering workflow run is for branch 'other-branch' of contributor/Hello-World, but pull "
+        "request #2 comes from branch 'changes' of contributor/Hello-World"
+    ) in _error(published)
+    assert checks(action.repo) == [] and action.repo.comments_on(2) == []
+
+
+def test_run_from_another_fork_with_the_same_head_commit__refused(action: ActionHarness) -> None:
+    event, bundle = _fork_bundle(action)
+    other = payloads.workflow_run_from_pull_request(fork=True, fork_owner="mallory")["workflow_run"]
+    published = _publish(action, event, bundle, head_repository=other["head_repository"])
+    assert published.code == 2, published.stdout + published.stderr
+    assert "of mallory/octo-repo, but pull request #2 comes from branch 'changes' of contributor/" in (
+        _error(published)
+    )
+    assert checks(action.repo) == [] and action.repo.comments_on(2) == []
