@@ -1,9 +1,10 @@
 """Publishing a fork's bundle: the trusted half of the fork flow, run by a `workflow_run` job.
 
 Trusts only the event GitHub sent: the bundle must name this repository and the head commit of the
-triggering run, and the pull request must have that head, from the run's repository and branch; then
-the verdict is rendered afresh. The
-check's name and the comment's id are the publisher's own settings, never the bundle's.
+triggering run, and the pull request must have that head, from the run's repository and branch. The
+verdict is then judged again from its rows (`decision.rejudge`, by the publisher's own config when it
+has one) and rendered afresh. The check's name and the comment's id are the publisher's own settings,
+never the bundle's.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from gatebot.activities import payloads
 from gatebot.activities.context import Context
 from gatebot.activities.posting import publish_nothing_to_gate, publish_report
 from gatebot.bundle import ARTIFACT_NAME, Bundle, bundle_from_zip, read_bundle
+from gatebot.config import DEFAULT_CONFIG_FILE, Config, load_config
+from gatebot.decision import rejudge_report
 from gatebot.errors import EXIT_PASSED, InputError
 from gatebot.github.artifacts import download_artifact
 from gatebot.github.client import Client
@@ -40,7 +43,7 @@ def publish_bundle(ctx: Context, bundle_path: Path | None) -> int:
     if bundle.nothing_to_gate:
         publish_nothing_to_gate(ctx, gh, number=bundle.pull_request, head_sha=bundle.head_sha)
         return EXIT_PASSED
-    report = report_from_document(bundle.verdict, where="bundle verdict")
+    report = rejudge_report(report_from_document(bundle.verdict, where="bundle verdict"), _own_config(ctx))
     options = RenderOptions(run_url=ctx.runner.run_url, full_report_hint=payloads.FORK_SUMMARY_HINT)
     publish_report(
         ctx, gh, report, options, sha=bundle.head_sha, pr=bundle.pull_request, run_id=str(run["id"])
@@ -49,6 +52,13 @@ def publish_bundle(ctx: Context, bundle_path: Path | None) -> int:
         render_markdown(report, options), fallback="The report is too large for the job summary."
     )
     return EXIT_PASSED
+
+
+def _own_config(ctx: Context) -> Config | None:
+    """The publishing job's own config, when it has one (the default branch's, checked out): the bundle's
+    rows are judged by its rules. Never the pull request's: this job does not check it out."""
+    loaded = load_config(ctx.settings.config or Path(DEFAULT_CONFIG_FILE), required=False)
+    return loaded.config if loaded.path is not None else None
 
 
 def _triggering_run(payload: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -76,3 +76,43 @@ def test_run_from_another_fork_with_the_same_head_commit__refused(action: Action
         _error(published)
     )
     assert checks(action.repo) == [] and action.repo.comments_on(2) == []
+
+
+def _claim_passed(document: dict[str, Any]) -> None:
+    """What a hostile fork's job can write: every outcome in the bundle says passed."""
+    verdict = document["verdict"]
+    verdict.update(outcome="passed", passed=True)
+    for run in verdict["runs"]:
+        run.update(outcome="passed", passed=True, regressions=0)
+
+
+def test_bundle_saying_passed_over_a_regressed_slice__publishes_a_failing_check(
+    action: ActionHarness,
+) -> None:
+    event, bundle = _fork_bundle(action)
+    _edit(bundle, _claim_passed)
+    published = _publish(action, event, bundle)
+    assert published.code == 0, published.stdout + published.stderr
+    (comment,) = action.repo.comments_on(2)
+    assert "### ❌ gatebot: 1 regression" in comment.body
+    assert "**accuracy** on language=es" in comment.body
+    (check,) = checks(action.repo)
+    assert (check.conclusion, check.head_sha) == ("failure", event["pull_request"]["head"]["sha"])
+    assert check.title.startswith("1 regression: accuracy on language=es")
+
+
+def test_bundle_ungating_its_regressed_slice__publisher_config_gates_it__failing_check(
+    action: ActionHarness,
+) -> None:
+    event, bundle = _fork_bundle(action)
+
+    def ungate(document: dict[str, Any]) -> None:
+        _claim_passed(document)
+        for row in document["verdict"]["slices"]:
+            row["gated"] = False
+
+    _edit(bundle, ungate)
+    published = _publish(action, event, bundle)
+    assert published.code == 0, published.stdout + published.stderr
+    assert [c.conclusion for c in checks(action.repo)] == ["failure"]
+    assert "### ❌ gatebot: 1 regression" in action.repo.comments_on(2)[0].body
