@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from gatebot.commands import report_part
+from tests.factories import results_doc, write_json
 from tests.fakegithub import events as payloads
-from tests.github.harness import PERMISSIONS, ActionHarness, Run, checks, fork_run_completed
+from tests.github.harness import PERMISSIONS, ActionHarness, Run, checks, fork_run_completed, opened
 
 FORK_TOKEN = "ghs_forkread"
 
@@ -116,3 +118,61 @@ def test_bundle_ungating_its_regressed_slice__publisher_config_gates_it__failing
     assert published.code == 0, published.stdout + published.stderr
     assert [c.conclusion for c in checks(action.repo)] == ["failure"]
     assert "### ❌ gatebot: 1 regression" in action.repo.comments_on(2)[0].body
+
+
+def _regress_everywhere(action: ActionHarness, metrics: int = 20, slices: int = 100) -> None:
+    """A workspace whose benchmark regresses every one of `metrics` metrics overall and on each of
+    `slices` slices: the largest report a gate can make."""
+    names = [f"metric_{m:02d}" for m in range(metrics)]
+    per_slice = 40
+    segments = [f"segment-{i // per_slice:03d}" for i in range(slices * per_slice)]
+    worse = [0.0 if i % per_slice < per_slice // 2 else 1.0 for i in range(slices * per_slice)]
+    for kind, score in (("baseline", [1.0] * len(worse)), ("candidate", worse)):
+        document = results_doc(
+            dict.fromkeys(names, score), slices={"segment": segments}, model="ticket-router", benchmark="wide"
+        )
+        target = action.workspace / (
+            ".gatebot/baselines/ticket-router/wide.json" if kind == "baseline" else "candidate.json"
+        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_json(target, document)
+    declared = "\n".join(f"  {name}: {{direction: higher, min_effect: 0.01}}" for name in names)
+    (action.workspace / ".gatebot.yml").write_text(
+        "version: 1\n"
+        "models:\n"
+        "  ticket-router:\n"
+        '    artifacts: ["models/ticket-router.npz"]\n'
+        "    benchmarks: [wide]\n"
+        "benchmarks:\n"
+        "  wide:\n"
+        '    run: "cp candidate.json {output}"\n'
+        f"metrics:\n{declared}\n"
+        "gate:\n"
+        "  bootstrap_resamples: 100\n"
+    )
+
+
+def test_20_metrics_x_100_slices_regressed__comment_under_the_limit_and_a_failing_check(
+    action: ActionHarness,
+) -> None:
+    _regress_everywhere(action)
+    event = opened()
+    action.pull_request(event, ["models/ticket-router.npz"])
+    run = action.gate("pull_request", event)
+    assert run.code == 1, run.stdout[-2000:] + run.stderr[-2000:]
+    (comment,) = action.repo.comments_on(2)
+    assert len(comment.body) <= 65_536
+    assert (report_part(comment.body) or "").startswith("### ❌ gatebot: 2020 regressions")
+    assert [c.conclusion for c in checks(action.repo)] == ["failure"]
+
+
+def test_20_metrics_x_100_slices_regressed__fork__publish_posts_the_comment_and_the_check(
+    action: ActionHarness,
+) -> None:
+    _regress_everywhere(action)
+    event, bundle = _fork_bundle(action)
+    published = _publish(action, event, bundle)
+    assert published.code == 0, published.stdout[-2000:] + published.stderr[-2000:]
+    (comment,) = action.repo.comments_on(2)
+    assert len(comment.body) <= 65_536
+    assert [c.conclusion for c in checks(action.repo)] == ["failure"]
