@@ -15,11 +15,11 @@ from typing import Any
 
 from gatebot.activities import payloads
 from gatebot.activities.context import Context
-from gatebot.activities.posting import publish_nothing_to_gate, publish_report
+from gatebot.activities.posting import publish_failure_check, publish_nothing_to_gate, publish_report
 from gatebot.bundle import ARTIFACT_NAME, Bundle, bundle_from_zip, read_bundle
 from gatebot.config import DEFAULT_CONFIG_FILE, Config, load_config
 from gatebot.decision import rejudge_report
-from gatebot.errors import EXIT_PASSED, InputError
+from gatebot.errors import EXIT_PASSED, InputError, failure_of
 from gatebot.github.artifacts import download_artifact
 from gatebot.github.client import Client
 from gatebot.github.pulls import pull_request_head
@@ -40,14 +40,22 @@ def publish_bundle(ctx: Context, bundle_path: Path | None) -> int:
         archive = download_artifact(gh, token, ctx.runner.repository, run_id, ARTIFACT_NAME)
         bundle = bundle_from_zip(archive, where=f"artifact {ARTIFACT_NAME} of run {run_id}")
     _check_bundle(ctx, gh, bundle, run)
+    try:
+        return _publish(ctx, gh, bundle, str(run["id"]))
+    except Exception as error:
+        # The bundle is the pull request's own: whatever stops the publishing, its check must not be
+        # left missing, or branch protection waits for it forever.
+        publish_failure_check(ctx, gh, bundle.head_sha, failure_of(error).message)
+        raise
+
+
+def _publish(ctx: Context, gh: Client, bundle: Bundle, run_id: str) -> int:
     if bundle.nothing_to_gate:
         publish_nothing_to_gate(ctx, gh, number=bundle.pull_request, head_sha=bundle.head_sha)
         return EXIT_PASSED
     report = rejudge_report(report_from_document(bundle.verdict, where="bundle verdict"), _own_config(ctx))
     options = RenderOptions(run_url=ctx.runner.run_url, full_report_hint=payloads.FORK_SUMMARY_HINT)
-    publish_report(
-        ctx, gh, report, options, sha=bundle.head_sha, pr=bundle.pull_request, run_id=str(run["id"])
-    )
+    publish_report(ctx, gh, report, options, sha=bundle.head_sha, pr=bundle.pull_request, run_id=run_id)
     ctx.workflow.add_summary(
         render_markdown(report, options), fallback="The report is too large for the job summary."
     )

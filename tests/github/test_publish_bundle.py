@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gatebot.commands import report_part
+from gatebot.errors import COULD_NOT_RUN
 from tests.factories import results_doc, write_json
 from tests.fakegithub import events as payloads
 from tests.github.harness import PERMISSIONS, ActionHarness, Run, checks, fork_run_completed, opened
@@ -176,3 +177,16 @@ def test_20_metrics_x_100_slices_regressed__fork__publish_posts_the_comment_and_
     (comment,) = action.repo.comments_on(2)
     assert len(comment.body) <= 65_536
     assert [c.conclusion for c in checks(action.repo)] == ["failure"]
+
+
+def test_comment_refused_while_publishing__a_failing_check_is_left_anyway(action: ActionHarness) -> None:
+    event, bundle = _fork_bundle(action)
+    refused = {"message": "Validation Failed", "documentation_url": "https://docs.github.com/rest"}
+    action.fake.faults.add("POST", "*/issues/2/comments", status=422, body=refused)
+    published = _publish(action, event, bundle)
+    assert published.code == 2, published.stdout + published.stderr
+    assert "422" in _error(published)
+    (check,) = checks(action.repo)
+    assert (check.conclusion, check.title) == ("failure", COULD_NOT_RUN)
+    assert check.head_sha == event["pull_request"]["head"]["sha"]
+    assert "422" in check.summary
