@@ -19,7 +19,7 @@ from gatebot.activities.gate import gate_pull_request, gate_ref
 from gatebot.activities.publish import publish_bundle
 from gatebot.activities.record import record_baselines
 from gatebot.errors import EXIT_PASSED, GatebotError, failure_of
-from gatebot.events import Activity, Plan, Push, find_activity
+from gatebot.events import Activity, Plan, find_activity, record_by_hand
 from gatebot.github.checks import publish_check
 from gatebot.settings import Settings
 
@@ -30,14 +30,14 @@ def run_action(
     """`gatebot action`: do what the event asks (gate, record, answer a command), publish the outcome.
 
     With `record` (`mode: record`, for bootstrapping from workflow_dispatch), measure every model at the
-    workflow's commit and record the results as its baselines, whatever the event.
+    workflow's commit and record the results as its baselines: only on a push to or a dispatch of the
+    default branch (`events.record_by_hand` refuses any other event).
     """
     ctx = Context.from_environ(settings, environ, log or sys.stderr)
+    payload = ctx.runner.event()
     if record:
-        plan = Plan(Activity.RECORD, "recording by hand", push=Push(ctx.runner.sha, "", (), complete=False))
-        payload: dict[str, Any] = {}
+        plan = record_by_hand(ctx.runner.event_name, payload, sha=ctx.runner.sha)
     else:
-        payload = ctx.runner.event()
         plan = find_activity(ctx.runner.event_name, payload, sha=ctx.runner.sha, ref=ctx.runner.ref)
     try:
         return _dispatch(ctx, plan, payload)

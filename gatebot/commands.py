@@ -176,9 +176,15 @@ class State(_Strict):
     outcome: str
     title: str = ""
     regressions: tuple[Regression, ...] = ()
+    regression_count: int | None = Field(default=None, ge=0)
+    """Every regression found, when `regressions` lists fewer: the list is cut to keep the state small."""
     acceptances: tuple[Acceptance, ...] = ()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def total_regressions(self) -> int:
+        return max(self.regression_count or 0, len(self.regressions))
 
     def current_acceptances(self) -> tuple[Acceptance, ...]:
         return tuple(a for a in self.acceptances if a.head_sha == self.head_sha)
@@ -191,11 +197,19 @@ class State(_Strict):
         accepted = self.current_acceptances()
         return tuple(r for r in self.regressions if not any(r.accepted_by(a) for a in accepted))
 
+    def unaccepted_count(self) -> int:
+        """How many regressions no acceptance for the current head covers. Those the cut list does not
+        name can be covered only by `all`: a narrower target cannot be matched against them."""
+        unlisted = self.total_regressions - len(self.regressions)
+        if any(a.target == "all" for a in self.current_acceptances()):
+            unlisted = 0
+        return len(self.unaccepted()) + unlisted
+
     @property
     def accepted(self) -> bool:
         """A failed gate whose every regression is accepted for the current head."""
         return decision.accepted(
-            self.outcome, regressions=len(self.regressions), unaccepted=len(self.unaccepted())
+            self.outcome, regressions=self.total_regressions, unaccepted=self.unaccepted_count()
         )
 
     def check_conclusion(self) -> Literal["success", "failure", "neutral"]:
@@ -261,8 +275,8 @@ def render_overrides(state: State) -> str:
     lines: list[str] = []
     current = state.current_acceptances()
     if current:
-        open_count = len(state.unaccepted())
-        total = len(state.regressions)
+        open_count = state.unaccepted_count()
+        total = state.total_regressions
         if total and open_count == 0:
             noun = "regression" if total == 1 else "regressions"
             commit = escape_md(state.head_sha[:7])

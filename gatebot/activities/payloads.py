@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from gatebot.commands import (
+    Regression,
     State,
     compose_comment,
     decode_state,
@@ -27,16 +28,40 @@ NOTHING_TO_GATE = (
 )
 
 
+STATE_REGRESSIONS_CHARS = 8_000
+"""Room for the regressions the hidden state names: the state stays small whatever the report, so the
+comment always has room for the report (20 metrics x 100 slices regressed made a 360,000-character
+state, past GitHub's 65,536-character comment)."""
+TITLE_LIMIT = 255  # GitHub's limit for a check run's title
+
+
 def verdict_state(report: GateReport, *, head_sha: str, run_id: str | None, check_name: str) -> State:
-    """The state a new report starts from (no acceptances yet)."""
+    """The state a new report starts from (no acceptances yet).
+
+    It names the regressions that fit in `STATE_REGRESSIONS_CHARS`, in the report's order, and counts
+    them all.
+    """
+    regressions = regressions_of(report)
+    listed = _within(regressions, STATE_REGRESSIONS_CHARS)
     return State(
         head_sha=head_sha,
         run_id=run_id,
         check_name=check_name,
         outcome=report.outcome.value,
-        title=check_title(report),
-        regressions=regressions_of(report),
+        title=check_title(report)[:TITLE_LIMIT],
+        regressions=listed,
+        regression_count=len(regressions) if len(listed) < len(regressions) else None,
     )
+
+
+def _within(regressions: tuple[Regression, ...], room: int) -> tuple[Regression, ...]:
+    """The first regressions whose JSON fits in `room` characters."""
+    used = 0
+    for count, regression in enumerate(regressions):
+        used += len(regression.model_dump_json()) + 1
+        if used > room:
+            return regressions[:count]
+    return regressions
 
 
 def carry_acceptances(state: State, previous: str | None) -> State:

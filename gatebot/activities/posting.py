@@ -78,3 +78,15 @@ def publish_nothing_to_gate(ctx: Context, gh: Client, *, number: int, head_sha: 
         ctx.settings.check_name, head_sha, reason, details_url=ctx.runner.run_url
     )
     publish_check(gh, ctx.runner.repository, payload)
+
+
+def publish_failure_check(ctx: Context, gh: Client, head_sha: str, message: str) -> None:
+    """Best effort: a failing check that says gatebot could not publish, so branch protection does not
+    wait."""
+    payload = payloads.failure_check(
+        ctx.settings.check_name, head_sha, message, details_url=ctx.runner.run_url
+    )
+    try:
+        publish_check(gh, ctx.runner.repository, payload)
+    except Exception:  # the original error is what the user must see
+        return

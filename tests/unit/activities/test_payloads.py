@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from gatebot.activities import payloads
-from gatebot.commands import Acceptance, compose_comment, decode_state, report_part
+from gatebot.commands import Acceptance, compose_comment, decode_state, encode_state, report_part
 from gatebot.errors import COULD_NOT_RUN
 from gatebot.github.checks import CHECK_TEXT_LIMIT
 from gatebot.github.comments import COMMENT_LIMIT, marker
-from gatebot.report import RenderOptions
+from gatebot.report import RenderOptions, check_title
+from gatebot.verdict import GateReport, Outcome, Row, Status, Verdict
 from tests.factories import sliced_report
 
 MARK = marker("default")
@@ -82,3 +83,72 @@ def test_neutral__comment_and_check_say_nothing_to_gate() -> None:
     assert "nothing to gate" in payloads.neutral_comment(MARK, payloads.NOTHING_TO_GATE)
     check = payloads.neutral_check("gatebot", HEAD, payloads.NOTHING_TO_GATE, details_url=None)
     assert (check.conclusion, check.title) == ("neutral", "No model artifacts changed")
+
+
+def _regressed_everywhere(metrics: int = 20, slices: int = 100) -> GateReport:
+    """Every metric regressed overall and on every slice: the largest report a gate can make."""
+
+    def regressed(metric: str, value: str | None) -> Row:
+        return Row(
+            metric=metric,
+            slice_key=None if value is None else "customer_segment",
+            slice_value=value,
+            status=Status.REGRESSED,
+            gated=True,
+            declared=True,
+            direction="higher",
+            n=100,
+            baseline=0.8,
+            candidate=0.6,
+            delta=-0.2,
+            test="sign test",
+            p_value=1e-6,
+            p_adjusted=1e-5,
+            fraction_scale=True,
+            reason="significant drop larger than min_effect",
+        )
+
+    names = [f"metric_{m:02d}_score" for m in range(metrics)]
+    verdict = Verdict(
+        model="ticket-router",
+        benchmark="tickets",
+        outcome=Outcome.FAILED,
+        rows=tuple(regressed(name, None) for name in names),
+        slice_rows=tuple(regressed(name, f"segment-{s:03d}") for name in names for s in range(slices)),
+        flips=(),
+        comparability=None,
+        method=None,
+    )
+    return GateReport((verdict,))
+
+
+def test_report_comment__20_metrics_x_100_slices_regressed__small_state_under_the_limit() -> None:
+    report = _regressed_everywhere()
+    state = payloads.verdict_state(report, head_sha=HEAD, run_id="7", check_name="gatebot")
+    body = payloads.report_comment(MARK, state, report, RenderOptions())
+    assert len(body) <= COMMENT_LIMIT
+    assert len(encode_state(state)) < 12_000
+    read = decode_state(body)
+    assert read == state
+    assert read is not None and read.total_regressions == 2020 > len(read.regressions) > 0
+    assert (report_part(body) or "").startswith("### ❌ gatebot: 2020 regressions")
+    assert state.title == check_title(report)[:255]
+
+
+def test_cut_state__narrow_acceptance_cannot_cover_unlisted_regressions__all_can() -> None:
+    state = payloads.verdict_state(_regressed_everywhere(), head_sha=HEAD, run_id="7", check_name="gatebot")
+
+    def accept(target: str):
+        acceptance = Acceptance(by="maintainer", at="now", target=target, reason="why", head_sha=HEAD)
+        return state.model_copy(update={"acceptances": (acceptance,)})
+
+    unlisted = 2020 - len(state.regressions)
+    narrow = accept("metric_00_score")
+    listed_open = len(narrow.unaccepted())
+    assert listed_open < len(state.regressions)  # the listed regressions of metric_00 are covered...
+    assert narrow.unaccepted_count() == listed_open + unlisted  # ...the unlisted ones cannot be
+    assert narrow.check_conclusion() == "failure"
+    assert accept("all").check_conclusion() == "success"
+    assert "All 2020 regressions accepted" in payloads.report_summary(
+        accept("all"), _regressed_everywhere(), RenderOptions()
+    )
