@@ -2,9 +2,11 @@
 comment's overrides block (who accepted what).
 
 Pure: a comment body in, commands out; a state in, a state out. Nothing here is executed, nothing is
-interpolated into a shell: a command is recognised only as a whole line `/gatebot <verb> …` outside
-code blocks and quotes, its words are matched against fixed verbs, and free text (a reason) is only
-ever stored and rendered through the report's escaping.
+interpolated into a shell: a command is recognised only as a line `/gatebot <verb> …` that starts a line
+of a top-level paragraph, as a CommonMark parser (markdown-it-py) reads the comment, so a command is
+obeyed only where readers see it as text: never in code, quotes, lists, HTML or HTML comments. Its
+words are matched against fixed verbs, and free text (a reason) is only ever stored and rendered
+through the report's escaping.
 """
 
 from __future__ import annotations
@@ -16,8 +18,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
+from itertools import pairwise
 from typing import Literal
 
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gatebot import decision
@@ -26,7 +32,6 @@ from gatebot.verdict import GateReport
 
 STATE_SCHEMA = "gatebot/state@1"
 _STATE_LINE = re.compile(r"^<!-- gatebot:state ([A-Za-z0-9+/=]+) -->$", re.M)
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _COMMAND = re.compile(r"^/gatebot(?:\s+(.*))?$")
 _TARGET = re.compile(
     r"^(?:(?P<metric>[^\s:=]+)|(?P<key>[^\s:=]+)=(?P<value>\S+)|(?P<m>[^\s:=]+):(?P<k>[^\s:=]+)=(?P<v>\S+))$"
@@ -66,23 +71,58 @@ def addressed(body: str) -> bool:
     return any(line.strip().startswith("/gatebot") for line in body.splitlines())
 
 
+@cache
+def _parser() -> MarkdownIt:
+    """CommonMark with GitHub's tables and strikethrough: where GitHub shows a line as a table cell, it
+    is not a paragraph's line here either."""
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
 def _command_lines(body: str) -> list[str]:
-    """Lines that may hold a command: not inside fenced code, not quoted, not indented code."""
-    lines = []
-    fence: str | None = None
-    for raw in body.splitlines():
-        match = _FENCE.match(raw)
-        if fence is not None:
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
-                fence = None
-            continue
-        if match:
-            fence = match.group(1)
-            continue
-        if raw.startswith(("    ", "\t")) or raw.lstrip().startswith(">"):
-            continue
-        lines.append(raw.strip())
+    """Lines that may hold a command: each line of a top-level paragraph that starts with plain text.
+
+    Not code (fenced, indented or inline), not a quote (lazy continuation lines included), not a list,
+    not a heading, not raw HTML or an HTML comment, block or inline: what readers do not see as a line
+    of text is not obeyed.
+    """
+    lines: list[str] = []
+    tokens = _parser().parse(body)
+    for opening, inline in pairwise(tokens):
+        if opening.type == "paragraph_open" and opening.level == 0 and inline.children is not None:
+            lines.extend(_lines_of(inline.children))
     return lines
+
+
+def _lines_of(children: Sequence[Token]) -> list[str]:
+    """The lines of a paragraph's inline tokens that start with text, as readers see them.
+
+    A line starts after a line break; one that starts inside a token spanning lines (an HTML comment,
+    a code span) does not start with text. Raw HTML inside a line is left out of it.
+    """
+    lines: list[list[str]] = []
+    current: list[str] | None = None
+    at_start = True
+    for child in children:
+        if child.type in ("softbreak", "hardbreak"):
+            current, at_start = None, True
+            continue
+        if at_start and child.type in ("text", "text_special"):
+            current = []
+            lines.append(current)
+        at_start = False
+        if current is not None:
+            current.append(_shown(child))
+    return [" ".join("".join(parts).split()) for parts in lines]
+
+
+def _shown(token: Token) -> str:
+    if token.type in ("text", "text_special", "image"):
+        return token.content
+    if token.type == "code_inline":
+        return token.markup + token.content + token.markup
+    if token.type in ("em_open", "em_close", "strong_open", "strong_close", "s_open", "s_close"):
+        return token.markup
+    return ""  # links keep only their text (a token of its own); raw HTML is not shown
 
 
 def parse_commands(body: str) -> list[Command]:

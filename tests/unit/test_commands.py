@@ -58,6 +58,32 @@ def test_command_in_code_quote_or_mid_line__not_a_command(body: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("<!--\n/gatebot accept all hidden\n-->", id="HTML comment"),
+        pytest.param("Thanks! <!--\n/gatebot accept all hidden\n-->", id="inline HTML comment"),
+        pytest.param("<pre>\n/gatebot accept all in pre\n</pre>", id="pre"),
+        pytest.param("<div>\n/gatebot accept all in a div\n</div>", id="HTML block"),
+        pytest.param("> a quote\n/gatebot accept all lazy continuation", id="lazy blockquote continuation"),
+        pytest.param("```\ncode\n```text\n/gatebot accept all still in code", id="fence not closed"),
+        pytest.param("- /gatebot accept all in a list", id="list item"),
+        pytest.param("# /gatebot accept all heading", id="heading"),
+        pytest.param("a | b\n--|--\n/gatebot accept all | cell", id="table cell"),
+        pytest.param("`code\n/gatebot accept all` in a code span", id="code span across lines"),
+    ],
+)
+def test_command_readers_do_not_see_as_text__not_a_command(body: str) -> None:
+    assert parse_commands(body) == []
+
+
+def test_command_lines__each_line_of_a_top_level_paragraph() -> None:
+    body = "Reviewed.\n/gatebot accept all *on* `purpose` [see](https://x.test) <b>now</b>\n\n/gatebot help"
+    accept, help_ = parse_commands(body)
+    assert (accept.verb, accept.target, accept.reason) == (Verb.ACCEPT, "all", "*on* `purpose` see now")
+    assert help_.verb is Verb.HELP
+
+
+@pytest.mark.parametrize(
     ("body", "problem"),
     [
         ("/gatebot accept", "needs a target and a reason"),
