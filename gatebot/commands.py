@@ -27,12 +27,13 @@ from markdown_it.token import Token
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gatebot import decision
-from gatebot.markdown import escape_md, table
+from gatebot.markdown import escape_md, mention, table
 from gatebot.verdict import GateReport
 
 STATE_SCHEMA = "gatebot/state@1"
 _STATE_LINE = re.compile(r"^<!-- gatebot:state ([A-Za-z0-9+/=]+) -->$", re.M)
 _COMMAND = re.compile(r"^/gatebot(?:\s+(.*))?$")
+_COMMAND_START = re.compile(r"^([ \t]*)/(?=gatebot)", re.M)
 _TARGET = re.compile(
     r"^(?:(?P<metric>[^\s:=]+)|(?P<key>[^\s:=]+)=(?P<value>\S+)|(?P<m>[^\s:=]+):(?P<k>[^\s:=]+)=(?P<v>\S+))$"
 )
@@ -343,9 +344,15 @@ class Response:
     rerun: bool = False
 
 
+def reply_to(login: str, text: str) -> str:
+    """A reply to `login`: it mentions them (and no one else), and no line of it starts with a command,
+    so gatebot's reply is never obeyed as one, by this gatebot or another (a zero-width space goes first)."""
+    return _COMMAND_START.sub("\\1\u200b/", f"{mention(login)} {text}")
+
+
 def refused(login: str) -> str:
     return (
-        f"Sorry {escape_md('@' + login)}, only people with write access to this repository can give gatebot "
+        f"Sorry {mention(login)}, only people with write access to this repository can give gatebot "
         "commands. A maintainer can accept a regression or rerun the gate for you."
     )
 
@@ -353,29 +360,37 @@ def refused(login: str) -> str:
 def respond(command: Command, *, login: str, state: State | None, head_sha: str | None, now: str) -> Response:
     """The response to one command of a user who may give commands."""
     if command.verb is Verb.HELP:
-        return Response("+1", reply=HELP)
+        return Response("+1", reply=reply_to(login, HELP))
     if command.verb is Verb.UNKNOWN:
         problem = f"{escape_md(command.problem)}. " if command.problem else ""
-        return Response("confused", reply=problem + HELP)
+        return Response("confused", reply=reply_to(login, problem + HELP))
     if state is None:
         return Response(
-            "confused", reply="There is no gatebot report on this pull request yet: nothing to act on."
+            "confused",
+            reply=reply_to(login, "there is no gatebot report on this pull request yet: nothing to act on."),
         )
     if command.verb is Verb.RERUN:
         return Response("rocket", rerun=True)
     if head_sha != state.head_sha:
         return Response(
             "confused",
-            reply=f"The report is for commit {escape_md(state.head_sha[:7])}, but the pull request is now at "
-            f"{escape_md((head_sha or '?')[:7])}: wait for the gate on the new commit, then accept again.",
+            reply=reply_to(
+                login,
+                f"the report is for commit {escape_md(state.head_sha[:7])}, but the pull request is now at "
+                f"{escape_md((head_sha or '?')[:7])}: wait for the gate on the new commit, then accept "
+                "again.",
+            ),
         )
     matching = [r for r in state.regressions if covers(command.target, r.metric, r.slice_key, r.slice_value)]
     if not matching:
         listed = ", ".join(str(escape_md(r.label)) for r in state.regressions) or "none"
         return Response(
             "confused",
-            reply=f"No regression matches {escape_md(command.target)} on commit "
-            f"{escape_md(state.head_sha[:7])}. Regressions: {listed}.",
+            reply=reply_to(
+                login,
+                f"no regression matches {escape_md(command.target)} on commit "
+                f"{escape_md(state.head_sha[:7])}. Regressions: {listed}.",
+            ),
         )
     acceptance = Acceptance(
         by=login, at=now, target=command.target, reason=command.reason, head_sha=state.head_sha

@@ -1,7 +1,8 @@
 """Answering the /gatebot commands in a pull-request comment: accept a regression, rerun, help.
 
-Who is asking is checked before anything else is read; bots (gatebot included) are never obeyed.
-Nothing in the comment is executed: `commands` matches it against fixed verbs and says what to do.
+Who is asking is checked before anything else is read; bots and gatebot's own comments (the
+`comment-author`'s) are never obeyed. Nothing in the comment is executed: `commands` matches it against
+fixed verbs and says what to do.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from gatebot.commands import (
     decode_state,
     parse_commands,
     refused,
+    reply_to,
     report_part,
     respond,
 )
@@ -47,6 +49,9 @@ def answer_command(ctx: Context, payload: Mapping[str, Any]) -> int:
     if user.get("type") == "Bot" or login.endswith("[bot]") or not addressed(body):
         print("gatebot: the comment holds no command for gatebot", file=ctx.log)
         return EXIT_PASSED
+    if login.lower() == ctx.settings.comment_author.lower():
+        print("gatebot: a comment of gatebot's own (comment-author): not read", file=ctx.log)
+        return EXIT_PASSED
     gh = ctx.need_github("the command workflow needs `pull-requests: write`")
     repository = ctx.runner.repository
     number = int(issue["number"])
@@ -72,7 +77,8 @@ def answer_command(ctx: Context, payload: Mapping[str, Any]) -> int:
             state = response.state
             _record_acceptance(ctx, gh, existing, state)
         if response.rerun and state is not None:
-            _rerun(ctx, gh, number, state, report_part(existing.body or "") if existing is not None else None)
+            report = report_part(existing.body or "") if existing is not None else None
+            _rerun(ctx, gh, number, state, login=login, report=report)
         if response.reply:
             reply(gh, repository, number, response.reply)
         react(gh, repository, number, comment_id, response.reaction)
@@ -86,10 +92,10 @@ def _record_acceptance(ctx: Context, gh: Client, existing: Comment, state: State
     publish_state_check(ctx, gh, state, summary)
 
 
-def _rerun(ctx: Context, gh: Client, number: int, state: State, report: str | None) -> None:
+def _rerun(ctx: Context, gh: Client, number: int, state: State, *, login: str, report: str | None) -> None:
     """Re-run the workflow run that made the report; failing that, publish the last report's check again."""
     if state.run_id and rerun(gh, ctx.runner.repository, int(state.run_id)):
         print(f"gatebot: asked GitHub to re-run workflow run {state.run_id}", file=ctx.log)
         return
     publish_state_check(ctx, gh, state, payloads.republished_summary(state, report))
-    reply(gh, ctx.runner.repository, number, RERUN_FAILED)
+    reply(gh, ctx.runner.repository, number, reply_to(login, RERUN_FAILED))

@@ -6,7 +6,9 @@ example on a pull request; `tests/fakegithub/events.py` documents the derivation
 
 from __future__ import annotations
 
-from gatebot.commands import decode_state
+import re
+
+from gatebot.commands import addressed, decode_state, parse_commands
 from tests.fakegithub import events as payloads
 from tests.github.harness import ActionHarness, checks, opened, synchronize
 
@@ -21,14 +23,20 @@ def _gated(action: ActionHarness) -> None:
 
 
 def _command(
-    action: ActionHarness, body: str, user: str, *, user_type: str = "User", token: str | None = None
+    action: ActionHarness,
+    body: str,
+    user: str,
+    *,
+    user_type: str = "User",
+    token: str | None = None,
+    **inputs: str,
 ):  # type: ignore[no-untyped-def]
     """A comment on the pull request and the issue_comment event GitHub sends for it."""
     comment = action.repo.add_issue_comment(2, body, user=user, user_type=user_type)
     event = payloads.issue_comment_on_pull_request(
         body=body, user=user, user_type=user_type, comment_id=comment.id
     )
-    return action.run("issue_comment", event, "action", **({"token": token} if token else {}))
+    return action.run("issue_comment", event, "action", **({"token": token} if token else {}), **inputs)
 
 
 def _sticky(action: ActionHarness):  # type: ignore[no-untyped-def]
@@ -148,3 +156,40 @@ def test_rerun_without_actions_permission__republishes_and_says_so(action: Actio
     assert run.code == 0, run.stdout + run.stderr
     assert [c.conclusion for c in checks(action.repo)] == ["failure", "failure"]
     assert any("could not re-run the workflow" in c.body for c in action.repo.comments_on(2))
+
+
+def _replies(action: ActionHarness) -> list[str]:
+    return [
+        c.body
+        for c in action.repo.comments_on(2)
+        if "gatebot:sticky" not in c.body and c.user.login == "github-actions[bot]"
+    ]
+
+
+def test_comment_by_the_comment_author__ignored_without_any_request(action: ActionHarness) -> None:
+    _gated(action)
+    action.repo.set_permission("gatebot-pat", "write")
+    before = len(action.fake.log.entries)
+    run = _command(
+        action,
+        "@owner-olga /gatebot approve is not a command.\n/gatebot accept all answering itself",
+        "gatebot-pat",
+        comment_author="gatebot-pat",
+    )
+    assert run.code == 0, run.stdout + run.stderr
+    assert len(action.fake.log.entries) == before
+
+
+def test_replies__mention_the_commenter_only__start_no_line_with_a_command(action: ActionHarness) -> None:
+    _gated(action)
+    action.repo.set_permission("owner-olga", "admin")
+    _command(action, "/gatebot approve", "owner-olga")
+    _command(action, "/gatebot accept @octo-org/everyone <b>hi</b>", "owner-olga")
+    _command(action, "/gatebot accept all ship it", "drive-by")
+    help_reply, no_match, refused = _replies(action)
+    assert help_reply.startswith("@owner-olga ") and "/gatebot approve is not a command" in help_reply
+    assert no_match.startswith("@owner-olga no regression matches @\u200bocto-org/everyone")
+    assert refused.startswith("Sorry @drive-by, ")
+    for reply in (help_reply, no_match, refused):
+        assert len(re.findall("@(?!\u200b)", reply)) == 1, reply  # one mention: the commenter's
+        assert parse_commands(reply) == [] and not addressed(reply)

@@ -13,6 +13,7 @@ from gatebot.commands import (
     decode_state,
     encode_state,
     parse_commands,
+    reply_to,
     respond,
 )
 
@@ -152,3 +153,34 @@ def test_acceptance_for_old_commit__expired_after_push() -> None:
     state = _state(old)
     assert state.expired_acceptances() == (old,)
     assert state.check_conclusion() == "failure"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "/gatebot help",
+        "/gatebot approve",
+        "/gatebot accept",
+        "/gatebot accept bleu @octo-org/team <b>fine</b>",
+        "/gatebot accept all ok",
+        "/gatebot rerun please",
+    ],
+)
+def test_replies__mention_the_commenter_first__no_line_is_a_command(body: str) -> None:
+    (command,) = parse_commands(body)
+    for head in (SHA, "b" * 40):
+        reply = respond(command, login="alice", state=_state(), head_sha=head, now="t").reply
+        if reply is None:
+            continue
+        assert reply.startswith("@alice ")
+        assert reply.count("@") == 1 or "@\u200b" in reply  # any other @ is escaped
+        assert parse_commands(reply) == [] and not addressed(reply)
+
+
+def test_reply_to__a_line_that_would_start_with_a_command__neutralised() -> None:
+    reply = reply_to("alice", "see:\n/gatebot accept all x\n  /gatebot help")
+    assert reply.startswith("@alice see:") and not addressed(reply) and parse_commands(reply) == []
+
+
+def test_reply_to__not_a_login__escaped_not_mentioned() -> None:
+    assert reply_to("octo-org/team", "hi").startswith("@\u200bocto-org/team")
