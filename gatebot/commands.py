@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -24,13 +25,14 @@ from typing import Literal
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gatebot import decision
-from gatebot.markdown import escape_md, mention, table
-from gatebot.verdict import GateReport
+from gatebot.markdown import escape_md, mention, table, trusted
+from gatebot.verdict import GateReport, Status
 
-STATE_SCHEMA = "gatebot/state@1"
+STATE_SCHEMA = "gatebot/state@2"
 _STATE_LINE = re.compile(r"^<!-- gatebot:state ([A-Za-z0-9+/=]+) -->$", re.M)
 _COMMAND = re.compile(r"^/gatebot(?:\s+(.*))?$")
 _COMMAND_START = re.compile(r"^([ \t]*)/(?=gatebot)", re.M)
@@ -60,8 +62,8 @@ HELP = (
     "gatebot understands these commands, each on a line of its own:\n\n"
     "- `/gatebot accept <target> <reason>`: accept a regression on purpose. `<target>` is `all`, a "
     "metric (`accuracy`), a slice (`language=es`) or both (`accuracy:language=es`). Only people with "
-    "write access can accept; the acceptance holds for the current commit and is recorded in the "
-    "comment.\n"
+    "write access can accept; the acceptance holds for the current commit and the regressions the target "
+    "names now, and is recorded in the comment.\n"
     "- `/gatebot rerun`: evaluate the current commit again.\n"
     "- `/gatebot help`: this message."
 )
@@ -189,14 +191,22 @@ class Regression(_Strict):
     metric: str
     slice_key: str | None = None
     slice_value: str | None = None
+    missing: bool = False
+    """The gated metric is missing from the candidate, rather than worse."""
 
     @property
     def label(self) -> str:
         where = f" on {self.slice_key}={self.slice_value}" if self.slice_key is not None else ""
-        return f"{self.metric}{where}"
+        return f"{self.metric}{where}" + (" (missing)" if self.missing else "")
 
-    def accepted_by(self, acceptance: Acceptance) -> bool:
-        return covers(acceptance.target, self.metric, self.slice_key, self.slice_value)
+    def named_by(self, target: str) -> bool:
+        return covers(target, self.metric, self.slice_key, self.slice_value)
+
+
+def digest(regressions: Sequence[Regression]) -> str:
+    """Names a set of regressions (in any order): what an acceptance was given for."""
+    ids = sorted(r.model_dump_json() for r in regressions)
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
 
 
 class Acceptance(_Strict):
@@ -205,38 +215,61 @@ class Acceptance(_Strict):
     target: str
     reason: str = Field(max_length=MAX_REASON)
     head_sha: str
+    regressions: str = ""
+    """The `digest` of the regressions its target named when it was given. It holds while the target
+    names exactly those: a rerun that finds others (or loses some) makes it lapse."""
 
 
 class State(_Strict):
     """What gatebot needs to act on a command without rerunning anything."""
 
-    schema_: Literal["gatebot/state@1"] = Field(default="gatebot/state@1", alias="schema")
+    schema_: Literal["gatebot/state@2"] = Field(default="gatebot/state@2", alias="schema")
     head_sha: str
     run_id: str | None = None
     check_name: str
     outcome: str
     title: str = ""
     regressions: tuple[Regression, ...] = ()
+    blocking: tuple[str, ...] = ()
+    """What fails the gate that no acceptance can cover (`decision.unacceptable`), in words."""
     acceptances: tuple[Acceptance, ...] = ()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    def named_by(self, target: str) -> tuple[Regression, ...]:
+        """The regressions an acceptance target names."""
+        return tuple(r for r in self.regressions if r.named_by(target))
+
+    def applies(self, acceptance: Acceptance) -> bool:
+        """Given for this commit, and for the very regressions its target names now."""
+        return acceptance.head_sha == self.head_sha and acceptance.regressions == digest(
+            self.named_by(acceptance.target)
+        )
+
     def current_acceptances(self) -> tuple[Acceptance, ...]:
-        return tuple(a for a in self.acceptances if a.head_sha == self.head_sha)
+        """The acceptances that hold."""
+        return tuple(a for a in self.acceptances if self.applies(a))
+
+    def lapsed_acceptances(self) -> tuple[Acceptance, ...]:
+        """Given for this commit, but the regressions they name changed since (a rerun)."""
+        return tuple(a for a in self.acceptances if a.head_sha == self.head_sha and not self.applies(a))
 
     def expired_acceptances(self) -> tuple[Acceptance, ...]:
         return tuple(a for a in self.acceptances if a.head_sha != self.head_sha)
 
     def unaccepted(self) -> tuple[Regression, ...]:
-        """Regressions that no acceptance for the current head covers."""
-        accepted = self.current_acceptances()
-        return tuple(r for r in self.regressions if not any(r.accepted_by(a) for a in accepted))
+        """Regressions that no acceptance that holds covers."""
+        targets = [a.target for a in self.current_acceptances()]
+        return tuple(r for r in self.regressions if not any(r.named_by(t) for t in targets))
 
     @property
     def accepted(self) -> bool:
-        """A failed gate whose every regression is accepted for the current head."""
+        """A failed gate whose every regression is accepted for the current head, and nothing else fails."""
         return decision.accepted(
-            self.outcome, regressions=len(self.regressions), unaccepted=len(self.unaccepted())
+            self.outcome,
+            regressions=len(self.regressions),
+            unaccepted=len(self.unaccepted()),
+            blocking=len(self.blocking),
         )
 
     def check_conclusion(self) -> Literal["success", "failure", "neutral"]:
@@ -257,10 +290,16 @@ def regressions_of(report: GateReport) -> tuple[Regression, ...]:
             metric=r.metric,
             slice_key=r.slice_key,
             slice_value=r.slice_value,
+            missing=r.status is Status.REMOVED,
         )
         for v in report.verdicts
         for r in v.regressions
     )
+
+
+def blocking_of(report: GateReport) -> tuple[str, ...]:
+    """What fails the report that no acceptance can cover."""
+    return tuple(problem for v in report.verdicts for problem in decision.unacceptable(v))
 
 
 def encode_state(state: State) -> str:
@@ -270,7 +309,11 @@ def encode_state(state: State) -> str:
 
 
 def decode_state(body: str) -> State | None:
-    """The state in a sticky comment's body; None when absent or unreadable (then nothing is carried)."""
+    """The state in a sticky comment's body; None when absent or unreadable (then nothing is carried).
+
+    A state of an earlier version is unreadable too: a `gatebot/state@1` acceptance names no regressions,
+    so it could not be bound to any, and the next gate run writes a state afresh.
+    """
     match = _STATE_LINE.search(body)
     if match is None:
         return None
@@ -297,6 +340,11 @@ def report_part(body: str) -> str | None:
     return rest if found else None
 
 
+def blocking_text(state: State) -> Markup:
+    """What fails that no acceptance covers, escaped (model names come from the pull request's config)."""
+    return trusted("; ".join(escape_md(problem) for problem in state.blocking))
+
+
 def render_overrides(state: State) -> str:
     """Who accepted which regression, and why: the audit trail shown above the report."""
     lines: list[str] = []
@@ -304,7 +352,14 @@ def render_overrides(state: State) -> str:
     if current:
         open_count = len(state.unaccepted())
         total = len(state.regressions)
-        if total and open_count == 0:
+        if total and open_count == 0 and state.blocking:
+            noun = "regression" if total == 1 else "regressions"
+            lines.append(
+                f"> ⚠️ All {total} {noun} accepted for commit {escape_md(state.head_sha[:7])}, but the "
+                f"check still fails: {blocking_text(state)}. An acceptance covers only the regressions it "
+                "names."
+            )
+        elif total and open_count == 0:
             noun = "regression" if total == 1 else "regressions"
             commit = escape_md(state.head_sha[:7])
             lines.append(f"> ✅ **All {total} {noun} accepted** for commit {commit}: the check passes.")
@@ -316,6 +371,14 @@ def render_overrides(state: State) -> str:
         lines.append("")
         rows = [(f"@{a.by}", a.at, a.target, a.reason) for a in current]
         lines.append(table(("Accepted by", "When", "What", "Why"), rows))
+        lines.append("")
+    lapsed = state.lapsed_acceptances()
+    if lapsed:
+        shown = ", ".join(f"{escape_md('@' + a.by)} ({escape_md(a.target)})" for a in lapsed[-5:])
+        lines.append(
+            "> Acceptances that no longer apply, because this commit's run found other regressions than "
+            f"they were given for: {shown}. Accept again what should pass."
+        )
         lines.append("")
     expired = state.expired_acceptances()
     if expired:
@@ -381,7 +444,7 @@ def respond(command: Command, *, login: str, state: State | None, head_sha: str 
                 "again.",
             ),
         )
-    matching = [r for r in state.regressions if covers(command.target, r.metric, r.slice_key, r.slice_value)]
+    matching = state.named_by(command.target)
     if not matching:
         listed = ", ".join(str(escape_md(r.label)) for r in state.regressions) or "none"
         return Response(
@@ -393,7 +456,20 @@ def respond(command: Command, *, login: str, state: State | None, head_sha: str 
             ),
         )
     acceptance = Acceptance(
-        by=login, at=now, target=command.target, reason=command.reason, head_sha=state.head_sha
+        by=login,
+        at=now,
+        target=command.target,
+        reason=command.reason,
+        head_sha=state.head_sha,
+        regressions=digest(matching),
     )
     kept = (*state.acceptances, acceptance)[-_KEPT_ACCEPTANCES:]
-    return Response("+1", state=state.model_copy(update={"acceptances": kept}))
+    after = state.model_copy(update={"acceptances": kept})
+    still = None
+    if after.blocking:
+        still = reply_to(
+            login,
+            f"recorded, but the check still fails: {blocking_text(after)}. An acceptance covers only the "
+            "regressions it names.",
+        )
+    return Response("+1", reply=still, state=after)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from gatebot.commands import (
     State,
+    blocking_of,
     compose_comment,
     decode_state,
     regressions_of,
@@ -36,14 +37,15 @@ def verdict_state(report: GateReport, *, head_sha: str, run_id: str | None, chec
         outcome=report.outcome.value,
         title=check_title(report),
         regressions=regressions_of(report),
+        blocking=blocking_of(report),
     )
 
 
 def carry_acceptances(state: State, previous: str | None) -> State:
     """The acceptances recorded in the previous comment's state carry over to the new report's.
 
-    Those for this very commit still apply (a rerun); those for earlier commits show as no longer
-    applying.
+    Those for this very commit still apply (a rerun) while the regressions they name are the ones they
+    were given for; the others show as no longer applying.
     """
     prior = decode_state(previous) if previous is not None else None
     return state if prior is None else state.model_copy(update={"acceptances": prior.acceptances})

@@ -158,12 +158,57 @@ def test_rerun_without_actions_permission__republishes_and_says_so(action: Actio
     assert any("could not re-run the workflow" in c.body for c in action.repo.comments_on(2))
 
 
+def _edit_config(action: ActionHarness, old: str, new: str) -> None:
+    path = action.workspace / ".gatebot.yml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
 def _replies(action: ActionHarness) -> list[str]:
     return [
         c.body
         for c in action.repo.comments_on(2)
         if "gatebot:sticky" not in c.body and c.user.login == "github-actions[bot]"
     ]
+
+
+def test_accept_one_slice__another_model_has_no_baseline__check_and_job_stay_red(
+    action: ActionHarness,
+) -> None:
+    _edit_config(
+        action,
+        "models:\n",
+        'models:\n  base:\n    artifacts: ["models/base.npz"]\n    benchmarks: [tickets]\n',
+    )
+    _edit_config(action, "gate:\n", "gate:\n  missing_baseline: fail\n")
+    event = opened()
+    action.pull_request(event, ["models/ticket-router.npz", "models/base.npz"])
+    assert action.gate("pull_request", event).code == 1
+    action.repo.set_permission("maintainer-mia", "maintain")
+    run = _command(action, "/gatebot accept language=es Spanish moves to the new router", "maintainer-mia")
+    assert run.code == 0, run.stdout + run.stderr
+    assert checks(action.repo)[-1].conclusion == "failure"
+    body = _sticky(action).body
+    assert "but the check still fails: base/tickets has no baseline" in body
+    assert any("An acceptance covers only the regressions it names" in r for r in _replies(action))
+    assert action.gate("pull_request", event).code == 1
+    assert checks(action.repo)[-1].conclusion == "failure"
+
+
+def test_accept_all__rerun_of_the_commit_finds_new_regressions__fails_again(action: ActionHarness) -> None:
+    _gated(action)
+    action.repo.set_permission("owner-olga", "admin")
+    _command(action, "/gatebot accept all one Spanish drop, on purpose", "owner-olga")
+    assert checks(action.repo)[-1].conclusion == "success"
+    # The same commit gated again, and this time another metric fails too.
+    _edit_config(action, "macro_f1: {direction: higher", "macro_f1: {direction: lower")
+    run = action.gate("pull_request", opened())
+    assert run.code == 1
+    assert checks(action.repo)[-1].conclusion == "failure"
+    body = _sticky(action).body
+    assert "### ❌ gatebot: 2 regressions" in body
+    assert "no longer apply, because this commit's run found other regressions" in body
 
 
 def test_comment_by_the_comment_author__ignored_without_any_request(action: ActionHarness) -> None:

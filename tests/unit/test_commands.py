@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from gatebot.commands import (
@@ -11,6 +14,7 @@ from gatebot.commands import (
     Verb,
     addressed,
     decode_state,
+    digest,
     encode_state,
     parse_commands,
     reply_to,
@@ -18,6 +22,18 @@ from gatebot.commands import (
 )
 
 SHA = "a" * 40
+
+
+ES = Regression(model="m", benchmark="b", metric="accuracy", slice_key="language", slice_value="es")
+NLL = Regression(model="m", benchmark="b", metric="nll")
+OVERALL = Regression(model="m", benchmark="b", metric="accuracy")
+
+
+def _accept(text: str, state: State) -> State:
+    (command,) = parse_commands(text)
+    response = respond(command, login="alice", state=state, head_sha=SHA, now="t")
+    assert response.state is not None, response.reply
+    return response.state
 
 
 def _state(*acceptances: Acceptance) -> State:
@@ -153,6 +169,51 @@ def test_acceptance_for_old_commit__expired_after_push() -> None:
     state = _state(old)
     assert state.expired_acceptances() == (old,)
     assert state.check_conclusion() == "failure"
+
+
+def test_accept_all__another_model_could_not_be_compared__check_still_fails_and_reply_says_why() -> None:
+    state = _state().model_copy(update={"blocking": ("m2/b could not be compared",)})
+    (command,) = parse_commands("/gatebot accept all traded for latency")
+    response = respond(command, login="alice", state=state, head_sha=SHA, now="t")
+    assert response.state is not None and response.state.unaccepted() == ()
+    assert response.state.check_conclusion() == "failure"
+    assert response.state.check_title() == "1 regression"
+    assert "still fails: m2/b could not be compared" in (response.reply or "")
+
+
+def test_accept_all__rerun_of_the_commit_finds_more_regressions__acceptance_lapses() -> None:
+    accepted = _accept("/gatebot accept all traded for latency", _state())
+    assert accepted.check_conclusion() == "success"
+    rerun = accepted.model_copy(update={"regressions": (*accepted.regressions, OVERALL)})
+    assert rerun.check_conclusion() == "failure"
+    assert rerun.lapsed_acceptances() == accepted.acceptances
+    assert [r.label for r in rerun.unaccepted()] == ["accuracy on language=es", "nll", "accuracy"]
+
+
+def test_accept_a_slice__rerun_adds_a_regression_elsewhere__the_slice_stays_accepted_only() -> None:
+    accepted = _accept("/gatebot accept language=es retiring it", _state())
+    rerun = accepted.model_copy(update={"regressions": (ES, NLL, OVERALL)})
+    assert rerun.current_acceptances() == accepted.acceptances
+    assert [r.label for r in rerun.unaccepted()] == ["nll", "accuracy"]
+    assert rerun.check_conclusion() == "failure"
+
+
+def test_acceptance__a_regression_that_went_missing_is_another_regression() -> None:
+    accepted = _accept("/gatebot accept nll known", _state())
+    missing = NLL.model_copy(update={"missing": True})
+    rerun = accepted.model_copy(update={"regressions": (ES, missing)})
+    assert rerun.lapsed_acceptances() == accepted.acceptances
+
+
+def test_digest__order_does_not_matter__content_does() -> None:
+    assert digest((ES, NLL)) == digest((NLL, ES)) != digest((ES,))
+
+
+def test_state_of_the_first_version__not_read() -> None:
+    document = _state().model_dump(by_alias=True)
+    document["schema"] = "gatebot/state@1"
+    raw = base64.b64encode(json.dumps(document).encode()).decode()
+    assert decode_state(f"<!-- gatebot:state {raw} -->") is None
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gatebot.activities import payloads
-from gatebot.commands import Acceptance, compose_comment, decode_state, report_part
+from gatebot.commands import Acceptance, Regression, compose_comment, decode_state, digest, report_part
 from gatebot.errors import COULD_NOT_RUN
 from gatebot.github.checks import CHECK_TEXT_LIMIT
 from gatebot.github.comments import COMMENT_LIMIT, marker
 from gatebot.report import RenderOptions
+from gatebot.verdict import GateReport, Outcome
 from tests.factories import sliced_report
 
 MARK = marker("default")
@@ -19,7 +22,14 @@ def _state():
 
 
 def _accepted(state, head_sha: str = HEAD):
-    acceptance = Acceptance(by="maintainer", at="now", target="all", reason="on purpose", head_sha=head_sha)
+    acceptance = Acceptance(
+        by="maintainer",
+        at="now",
+        target="all",
+        reason="on purpose",
+        head_sha=head_sha,
+        regressions=digest(state.regressions),
+    )
     return state.model_copy(update={"acceptances": (acceptance,)})
 
 
@@ -82,3 +92,26 @@ def test_neutral__comment_and_check_say_nothing_to_gate() -> None:
     assert "nothing to gate" in payloads.neutral_comment(MARK, payloads.NOTHING_TO_GATE)
     check = payloads.neutral_check("gatebot", HEAD, payloads.NOTHING_TO_GATE, details_url=None)
     assert (check.conclusion, check.title) == ("neutral", "No model artifacts changed")
+
+
+def test_verdict_state__another_model_could_not_be_compared__named_as_blocking() -> None:
+    (failed,) = sliced_report().verdicts
+    other = replace(failed, model="other", outcome=Outcome.INCOMPARABLE, rows=(), slice_rows=())
+    state = payloads.verdict_state(
+        GateReport((failed, other)), head_sha=HEAD, run_id="7", check_name="gatebot"
+    )
+    assert state.blocking == ("other/b could not be compared",)
+    accepted = _accepted(state)
+    assert accepted.unaccepted() == () and accepted.check_conclusion() == "failure"
+    summary = payloads.accepted_comment(MARK, accepted, compose_comment(MARK, state, "", "r\n"))[1]
+    assert "but the check still fails: other/b could not be compared" in summary
+
+
+def test_carry_acceptances__rerun_found_another_regression__lapsed_and_said() -> None:
+    previous = compose_comment(MARK, _accepted(_state()), "", "old report")
+    new = Regression(model="m", benchmark="b", metric="latency")
+    rerun = _state().model_copy(update={"regressions": (*_state().regressions, new)})
+    carried = payloads.carry_acceptances(rerun, previous)
+    assert carried.check_conclusion() == "failure"
+    body = payloads.report_comment(MARK, carried, sliced_report(), RenderOptions())
+    assert "Acceptances that no longer apply, because this commit's run found other regressions" in body
