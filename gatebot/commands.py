@@ -221,12 +221,17 @@ class Acceptance(_Strict):
 
 
 class State(_Strict):
-    """What gatebot needs to act on a command without rerunning anything."""
+    """What gatebot said on a pull request: a cache for answering commands without rerunning anything.
+
+    Anyone with write access can edit the comment it lives in, so it never says where to write: the
+    check's name and commit come from the inputs and the event.
+    """
 
     schema_: Literal["gatebot/state@2"] = Field(default="gatebot/state@2", alias="schema")
     head_sha: str
     run_id: str | None = None
     check_name: str
+    """The check the report was published as (a record; the command job publishes its own input's)."""
     outcome: str
     title: str = ""
     regressions: tuple[Regression, ...] = ()
@@ -421,7 +426,11 @@ def refused(login: str) -> str:
 
 
 def respond(command: Command, *, login: str, state: State | None, head_sha: str | None, now: str) -> Response:
-    """The response to one command of a user who may give commands."""
+    """The response to one command of a user who may give commands.
+
+    `head_sha` is the pull request's head as GitHub has it now: a state for another commit is stale, and
+    nothing is done with it.
+    """
     if command.verb is Verb.HELP:
         return Response("+1", reply=reply_to(login, HELP))
     if command.verb is Verb.UNKNOWN:
@@ -432,18 +441,18 @@ def respond(command: Command, *, login: str, state: State | None, head_sha: str 
             "confused",
             reply=reply_to(login, "there is no gatebot report on this pull request yet: nothing to act on."),
         )
-    if command.verb is Verb.RERUN:
-        return Response("rocket", rerun=True)
     if head_sha != state.head_sha:
+        then = ", then accept again." if command.verb is Verb.ACCEPT else "."
         return Response(
             "confused",
             reply=reply_to(
                 login,
                 f"the report is for commit {escape_md(state.head_sha[:7])}, but the pull request is now at "
-                f"{escape_md((head_sha or '?')[:7])}: wait for the gate on the new commit, then accept "
-                "again.",
+                f"{escape_md((head_sha or '?')[:7])}: wait for the gate on the new commit{then}",
             ),
         )
+    if command.verb is Verb.RERUN:
+        return Response("rocket", rerun=True)
     matching = state.named_by(command.target)
     if not matching:
         listed = ", ".join(str(escape_md(r.label)) for r in state.regressions) or "none"

@@ -81,11 +81,17 @@ def republished_summary(state: State, report: str | None) -> str:
     return render_overrides(state) + (report or "")
 
 
-def state_check(state: State, summary: str, *, details_url: str | None) -> CheckPayload:
-    """The check a state calls for: its conclusion and title account for the acceptances."""
+def state_check(
+    state: State, summary: str, *, name: str, head_sha: str, details_url: str | None
+) -> CheckPayload:
+    """The check a state calls for: its conclusion and title account for the acceptances.
+
+    Its `name` and `head_sha` are the caller's (the input, the pull request's head), never the state's:
+    the state sits in a comment that anyone with write access can edit.
+    """
     return CheckPayload(
-        name=state.check_name,
-        head_sha=state.head_sha,
+        name=name,
+        head_sha=head_sha,
         conclusion=state.check_conclusion(),
         title=state.check_title(),
         summary=summary[:CHECK_TEXT_LIMIT],

@@ -45,19 +45,22 @@ def publish_report(
             gh, ctx.runner.repository, pr, build, mark=ctx.mark, author=ctx.settings.comment_author
         )
         print(f"gatebot: sticky comment {posted.value} on pull request #{pr}", file=ctx.log)
-    publish_state_check(ctx, gh, state, payloads.report_summary(state, report, options))
+    publish_state_check(ctx, gh, state, payloads.report_summary(state, report, options), head_sha=sha)
 
 
-def publish_state_check(ctx: Context, gh: Client, state: State, summary: str) -> None:
-    """The check a state calls for; a commit status (with a warning) when check runs are not allowed."""
-    payload = payloads.state_check(state, summary, details_url=ctx.runner.run_url)
+def publish_state_check(ctx: Context, gh: Client, state: State, summary: str, *, head_sha: str) -> None:
+    """The check a state calls for, named by the `check-name` input, on `head_sha`; a commit status (with
+    a warning) when check runs are not allowed."""
+    payload = payloads.state_check(
+        state, summary, name=ctx.settings.check_name, head_sha=head_sha, details_url=ctx.runner.run_url
+    )
     published = publish_check(gh, ctx.runner.repository, payload)
     if published is Published.COMMIT_STATUS:
         ctx.workflow.warning(
             "the token may not create check runs, so the verdict was set as a commit status instead; "
             "grant `checks: write` for a check run"
         )
-    print(f"gatebot: {published.value} {payload.conclusion} on {state.head_sha[:12]}", file=ctx.log)
+    print(f"gatebot: {published.value} {payload.conclusion} on {head_sha[:12]}", file=ctx.log)
 
 
 def publish_nothing_to_gate(ctx: Context, gh: Client, *, number: int, head_sha: str) -> None:

@@ -6,6 +6,8 @@ example on a pull request; `tests/fakegithub/events.py` documents the derivation
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 
 from gatebot.commands import addressed, decode_state, parse_commands
@@ -165,6 +167,17 @@ def _edit_config(action: ActionHarness, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
+def _forge_state(action: ActionHarness, **changes: str) -> None:
+    """What anyone with write access can do: edit the hidden state in gatebot's comment."""
+    sticky = _sticky(action)
+    match = re.search(r"<!-- gatebot:state (\S+) -->", sticky.body)
+    assert match is not None
+    state = json.loads(base64.b64decode(match.group(1)))
+    state.update(changes)
+    forged = base64.b64encode(json.dumps(state).encode()).decode()
+    sticky.body = sticky.body.replace(match.group(1), forged)
+
+
 def _replies(action: ActionHarness) -> list[str]:
     return [
         c.body
@@ -209,6 +222,49 @@ def test_accept_all__rerun_of_the_commit_finds_new_regressions__fails_again(acti
     body = _sticky(action).body
     assert "### ❌ gatebot: 2 regressions" in body
     assert "no longer apply, because this commit's run found other regressions" in body
+
+
+def test_state_edited_to_name_another_check__accept_sets_the_input_check_on_the_head(
+    action: ActionHarness,
+) -> None:
+    _gated(action)
+    _forge_state(action, check_name="ci/required-tests")
+    action.repo.set_permission("owner-olga", "admin")
+    run = _command(action, "/gatebot accept all known trade-off", "owner-olga")
+    assert run.code == 0, run.stdout + run.stderr
+    assert [(c.name, c.head_sha, c.conclusion) for c in checks(action.repo)] == [
+        ("gatebot", HEAD, "failure"),
+        ("gatebot", HEAD, "success"),
+    ]
+
+
+def test_state_edited_to_another_commit__rerun_writes_no_check_there(action: ActionHarness) -> None:
+    _gated(action)
+    base = opened()["pull_request"]["base"]["sha"]
+    _forge_state(action, head_sha=base)
+    action.repo.set_permission("owner-olga", "admin")
+    run = _command(action, "/gatebot rerun", "owner-olga")
+    assert run.code == 0, run.stdout + run.stderr
+    assert [c.head_sha for c in checks(action.repo)] == [HEAD]
+    assert any("wait for the gate on the new commit" in r for r in _replies(action))
+
+
+def test_state_edited_to_name_another_run__rerun_does_not_rerun_it(action: ActionHarness) -> None:
+    _gated(action)
+    base = opened()["pull_request"]["base"]["sha"]
+    action.repo.add_workflow_run(
+        id=2002, name="deploy", status="completed", conclusion="success", head_sha=base, head_branch="master"
+    )
+    _forge_state(action, run_id="2002")
+    action.fake.add_token(
+        "ghs_rerun000000000000000000000000000000",
+        {"pull-requests": "write", "checks": "write", "actions": "write", "contents": "read"},
+    )
+    action.repo.set_permission("owner-olga", "admin")
+    run = _command(action, "/gatebot rerun", "owner-olga", token="ghs_rerun000000000000000000000000000000")
+    assert run.code == 0, run.stdout + run.stderr
+    assert action.repo.reruns == []
+    assert any("could not re-run the workflow" in r for r in _replies(action))
 
 
 def test_comment_by_the_comment_author__ignored_without_any_request(action: ActionHarness) -> None:

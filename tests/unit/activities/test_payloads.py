@@ -69,13 +69,17 @@ def test_accepted_comment__report_kept__overrides_and_summary_say_who() -> None:
 
 
 def test_state_check__accepted__success_with_who_accepted_in_the_title() -> None:
-    check = payloads.state_check(_accepted(_state()), "x" * (CHECK_TEXT_LIMIT + 10), details_url=None)
+    check = payloads.state_check(
+        _accepted(_state()), "x" * (CHECK_TEXT_LIMIT + 10), name="gatebot", head_sha=HEAD, details_url=None
+    )
     assert (check.conclusion, check.title) == ("success", "Accepted by @maintainer: on purpose")
     assert len(check.summary) == CHECK_TEXT_LIMIT
 
 
 def test_acceptance_for_an_earlier_commit__check_still_fails() -> None:
-    check = payloads.state_check(_accepted(_state(), head_sha="b" * 40), "", details_url=None)
+    check = payloads.state_check(
+        _accepted(_state(), head_sha="b" * 40), "", name="gatebot", head_sha=HEAD, details_url=None
+    )
     assert check.conclusion == "failure"
 
 
