@@ -12,7 +12,7 @@ import re
 
 from gatebot.commands import addressed, decode_state, parse_commands
 from tests.fakegithub import events as payloads
-from tests.github.harness import ActionHarness, checks, opened, synchronize
+from tests.github.harness import PERMISSIONS, REPO, ActionHarness, checks, opened, synchronize
 
 HEAD = opened()["pull_request"]["head"]["sha"]
 
@@ -222,6 +222,35 @@ def test_accept_all__rerun_of_the_commit_finds_new_regressions__fails_again(acti
     body = _sticky(action).body
     assert "### ❌ gatebot: 2 regressions" in body
     assert "no longer apply, because this commit's run found other regressions" in body
+
+
+def test_accepted__gated_again__the_job_passes_as_the_check_does(action: ActionHarness) -> None:
+    _gated(action)
+    action.repo.set_permission("owner-olga", "admin")
+    _command(action, "/gatebot accept language=es Spanish moves to the new router", "owner-olga")
+    run = action.gate("pull_request", opened())
+    assert run.code == 0, run.stdout + run.stderr
+    assert checks(action.repo)[-1].conclusion == "success"
+    assert "every regression on this commit is accepted" in run.stdout
+
+
+def test_fork__accepted__the_fork_job_gated_again_passes_as_the_check_does(action: ActionHarness) -> None:
+    event = payloads.pull_request_from_fork()
+    head = event["pull_request"]["head"]["sha"]
+    action.pull_request(event, ["models/ticket-router.npz"])
+    action.fake.add_token("ghs_forkread", {scope: "read" for scope in PERMISSIONS})
+    gated = action.gate("pull_request", event, token="ghs_forkread")
+    assert gated.code == 1
+    publish_event = payloads.workflow_run_from_pull_request(fork=True, with_pull_requests=False)
+    publish_event["workflow_run"]["head_sha"] = head
+    publish_event["repository"]["full_name"] = REPO
+    published = action.run("workflow_run", publish_event, "publish", gated.outputs["bundle"])
+    assert published.code == 0, published.stdout + published.stderr
+    action.repo.set_permission("owner-olga", "admin")
+    _command(action, "/gatebot accept all known trade-off", "owner-olga")
+    assert checks(action.repo)[-1].conclusion == "success"
+    again = action.gate("pull_request", event, token="ghs_forkread")
+    assert again.code == 0, again.stdout + again.stderr
 
 
 def test_state_edited_to_name_another_check__accept_sets_the_input_check_on_the_head(
