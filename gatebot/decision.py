@@ -10,7 +10,8 @@ together); this module judges what it measured:
   with no baseline, and against a reference model;
 - `report_outcome`: the outcome of a gate run;
 - `rejudge`: a verdict read back from a document someone else wrote (a fork's bundle), judged again;
-- `accepted`, `check_conclusion`, `title_after_acceptance`: what acceptances (`/gatebot accept`) change.
+- `unacceptable`, `accepted`, `check_conclusion`, `title_after_acceptance`: what acceptances
+  (`/gatebot accept`) change, and what they cannot.
 
 Pure: plain values in, plain values out.
 """
@@ -341,9 +342,30 @@ def rejudge_report(report: GateReport, config: Config | None) -> GateReport:
 # works): the state is read back from a comment, and an outcome it does not know fails the check.
 
 
-def accepted(outcome: str, *, regressions: int, unaccepted: int) -> bool:
-    """A failed gate is accepted when it found regressions and an acceptance covers every one of them."""
-    return outcome == Outcome.FAILED and regressions > 0 and unaccepted == 0
+def unacceptable(verdict: Verdict) -> tuple[str, ...]:
+    """What fails a verdict that no acceptance can cover, in words for the reader.
+
+    An acceptance covers the regressions it names and nothing else: not a run that could not be compared,
+    not a missing baseline that fails the gate, not a regression against a gating reference.
+    """
+    name = f"{verdict.model}/{verdict.benchmark}"
+    if verdict.outcome is Outcome.INCOMPARABLE:
+        return (f"{name} could not be compared",)
+    if verdict.outcome is Outcome.NO_BASELINE:
+        return (f"{name} has no baseline",)
+    if verdict.reference is None:
+        return ()
+    problems = []
+    for row in verdict.reference_regressions:
+        where = f" on {row.slice_label}" if row.slice_key else ""
+        problems.append(f"{name}: {row.metric}{where} is worse than {verdict.reference.model}'s baseline")
+    return tuple(problems)
+
+
+def accepted(outcome: str, *, regressions: int, unaccepted: int, blocking: int = 0) -> bool:
+    """A failed gate is accepted when it found regressions, an acceptance covers every one of them, and
+    nothing else fails (`blocking` counts what `unacceptable` found)."""
+    return outcome == Outcome.FAILED and regressions > 0 and unaccepted == 0 and blocking == 0
 
 
 def check_conclusion(outcome: str, *, accepted: bool) -> Conclusion:

@@ -14,7 +14,12 @@ from typing import Any
 
 from gatebot.activities import payloads
 from gatebot.activities.context import Context
-from gatebot.activities.posting import publish_nothing_to_gate, publish_report
+from gatebot.activities.posting import (
+    accepted_state,
+    job_exit_code,
+    publish_nothing_to_gate,
+    publish_report,
+)
 from gatebot.baselines import DEFAULT_DIR, BaselineSource, BranchSource, FileSource, Found, LocalStore
 from gatebot.bundle import ARTIFACT_NAME, BUNDLE_FILE, Bundle, write_bundle
 from gatebot.config import LoadedConfig, load_config
@@ -56,9 +61,12 @@ def gate_pull_request(ctx: Context, pr: PullRequest) -> int:
     options = _write_report(ctx, loaded, report)
     if pr.from_fork:
         _bundle(ctx, pr, report_document(report), nothing_to_gate=False)
+        state = accepted_state(ctx, gh, report, sha=pr.head_sha, pr=pr.number)
     else:
-        publish_report(ctx, gh, report, options, sha=pr.head_sha, pr=pr.number, run_id=ctx.runner.run_id)
-    return report.exit_code(fail_on_regression=ctx.settings.fail_on_regression)
+        state = publish_report(
+            ctx, gh, report, options, sha=pr.head_sha, pr=pr.number, run_id=ctx.runner.run_id
+        )
+    return job_exit_code(ctx, report, state)
 
 
 def gate_ref(ctx: Context, sha: str) -> int:

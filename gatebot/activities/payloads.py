@@ -8,6 +8,7 @@ from __future__ import annotations
 from gatebot.commands import (
     Regression,
     State,
+    blocking_of,
     compose_comment,
     decode_state,
     regressions_of,
@@ -51,6 +52,7 @@ def verdict_state(report: GateReport, *, head_sha: str, run_id: str | None, chec
         title=check_title(report)[:TITLE_LIMIT],
         regressions=listed,
         regression_count=len(regressions) if len(listed) < len(regressions) else None,
+        blocking=blocking_of(report),
     )
 
 
@@ -67,8 +69,8 @@ def _within(regressions: tuple[Regression, ...], room: int) -> tuple[Regression,
 def carry_acceptances(state: State, previous: str | None) -> State:
     """The acceptances recorded in the previous comment's state carry over to the new report's.
 
-    Those for this very commit still apply (a rerun); those for earlier commits show as no longer
-    applying.
+    Those for this very commit still apply (a rerun) while the regressions they name are the ones they
+    were given for; the others show as no longer applying.
     """
     prior = decode_state(previous) if previous is not None else None
     return state if prior is None else state.model_copy(update={"acceptances": prior.acceptances})
@@ -104,11 +106,17 @@ def republished_summary(state: State, report: str | None) -> str:
     return render_overrides(state) + (report or "")
 
 
-def state_check(state: State, summary: str, *, details_url: str | None) -> CheckPayload:
-    """The check a state calls for: its conclusion and title account for the acceptances."""
+def state_check(
+    state: State, summary: str, *, name: str, head_sha: str, details_url: str | None
+) -> CheckPayload:
+    """The check a state calls for: its conclusion and title account for the acceptances.
+
+    Its `name` and `head_sha` are the caller's (the input, the pull request's head), never the state's:
+    the state sits in a comment that anyone with write access can edit.
+    """
     return CheckPayload(
-        name=state.check_name,
-        head_sha=state.head_sha,
+        name=name,
+        head_sha=head_sha,
         conclusion=state.check_conclusion(),
         title=state.check_title(),
         summary=summary[:CHECK_TEXT_LIMIT],

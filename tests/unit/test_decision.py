@@ -590,3 +590,40 @@ def test_rejudge__a_real_verdict__judged_as_it_was_computed() -> None:
     config = parse_config({"metrics": {"acc": {"direction": "higher"}}}, where="t")
     assert decision.rejudge_report(report, config) == report
     assert decision.rejudge_report(report, None) == report
+
+
+# (situation, the verdict, what fails it that no acceptance can cover)
+UNACCEPTABLE_TABLE = [
+    pytest.param(lambda: verdict(row(Status.REGRESSED), outcome=Outcome.FAILED), (), id="a regression"),
+    pytest.param(
+        lambda: verdict(outcome=Outcome.INCOMPARABLE), ("m/b could not be compared",), id="incomparable"
+    ),
+    pytest.param(
+        lambda: decision.missing_baseline(CANDIDATE, policy="fail"),
+        ("m/b has no baseline",),
+        id="no baseline, missing_baseline: fail",
+    ),
+    pytest.param(
+        lambda: decision.missing_baseline(CANDIDATE, policy="pass"), (), id="missing_baseline: pass"
+    ),
+    pytest.param(
+        lambda: decision.attach_reference(verdict(), AGAINST_REGRESSED, model="base", gates=True),
+        ("m/b: accuracy is worse than base's baseline",),
+        id="worse than a gating reference",
+    ),
+    pytest.param(
+        lambda: decision.attach_reference(verdict(), AGAINST_REGRESSED, model="base", gates=False),
+        (),
+        id="worse than a reference that only shows",
+    ),
+]
+
+
+@pytest.mark.parametrize(("judge", "problems"), UNACCEPTABLE_TABLE)
+def test_unacceptable_table(judge: Callable[[], Verdict], problems: tuple[str, ...]) -> None:
+    assert decision.unacceptable(judge()) == problems
+
+
+def test_accepted__every_regression_accepted_but_something_else_fails__not_accepted() -> None:
+    assert decision.accepted(Outcome.FAILED, regressions=1, unaccepted=0, blocking=0)
+    assert not decision.accepted(Outcome.FAILED, regressions=1, unaccepted=0, blocking=1)

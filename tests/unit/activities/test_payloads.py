@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gatebot.activities import payloads
-from gatebot.commands import Acceptance, compose_comment, decode_state, encode_state, report_part
+from gatebot.commands import (
+    Acceptance,
+    Regression,
+    compose_comment,
+    decode_state,
+    digest,
+    encode_state,
+    report_part,
+)
 from gatebot.errors import COULD_NOT_RUN
 from gatebot.github.checks import CHECK_TEXT_LIMIT
 from gatebot.github.comments import COMMENT_LIMIT, marker
@@ -20,7 +30,14 @@ def _state():
 
 
 def _accepted(state, head_sha: str = HEAD):
-    acceptance = Acceptance(by="maintainer", at="now", target="all", reason="on purpose", head_sha=head_sha)
+    acceptance = Acceptance(
+        by="maintainer",
+        at="now",
+        target="all",
+        reason="on purpose",
+        head_sha=head_sha,
+        regressions=digest(state.regressions),
+    )
     return state.model_copy(update={"acceptances": (acceptance,)})
 
 
@@ -60,13 +77,17 @@ def test_accepted_comment__report_kept__overrides_and_summary_say_who() -> None:
 
 
 def test_state_check__accepted__success_with_who_accepted_in_the_title() -> None:
-    check = payloads.state_check(_accepted(_state()), "x" * (CHECK_TEXT_LIMIT + 10), details_url=None)
+    check = payloads.state_check(
+        _accepted(_state()), "x" * (CHECK_TEXT_LIMIT + 10), name="gatebot", head_sha=HEAD, details_url=None
+    )
     assert (check.conclusion, check.title) == ("success", "Accepted by @maintainer: on purpose")
     assert len(check.summary) == CHECK_TEXT_LIMIT
 
 
 def test_acceptance_for_an_earlier_commit__check_still_fails() -> None:
-    check = payloads.state_check(_accepted(_state(), head_sha="b" * 40), "", details_url=None)
+    check = payloads.state_check(
+        _accepted(_state(), head_sha="b" * 40), "", name="gatebot", head_sha=HEAD, details_url=None
+    )
     assert check.conclusion == "failure"
 
 
@@ -139,7 +160,14 @@ def test_cut_state__narrow_acceptance_cannot_cover_unlisted_regressions__all_can
     state = payloads.verdict_state(_regressed_everywhere(), head_sha=HEAD, run_id="7", check_name="gatebot")
 
     def accept(target: str):
-        acceptance = Acceptance(by="maintainer", at="now", target=target, reason="why", head_sha=HEAD)
+        acceptance = Acceptance(
+            by="maintainer",
+            at="now",
+            target=target,
+            reason="why",
+            head_sha=HEAD,
+            regressions=digest(state.named_by(target)),
+        )
         return state.model_copy(update={"acceptances": (acceptance,)})
 
     unlisted = 2020 - len(state.regressions)
@@ -152,3 +180,26 @@ def test_cut_state__narrow_acceptance_cannot_cover_unlisted_regressions__all_can
     assert "All 2020 regressions accepted" in payloads.report_summary(
         accept("all"), _regressed_everywhere(), RenderOptions()
     )
+
+
+def test_verdict_state__another_model_could_not_be_compared__named_as_blocking() -> None:
+    (failed,) = sliced_report().verdicts
+    other = replace(failed, model="other", outcome=Outcome.INCOMPARABLE, rows=(), slice_rows=())
+    state = payloads.verdict_state(
+        GateReport((failed, other)), head_sha=HEAD, run_id="7", check_name="gatebot"
+    )
+    assert state.blocking == ("other/b could not be compared",)
+    accepted = _accepted(state)
+    assert accepted.unaccepted() == () and accepted.check_conclusion() == "failure"
+    summary = payloads.accepted_comment(MARK, accepted, compose_comment(MARK, state, "", "r\n"))[1]
+    assert "but the check still fails: other/b could not be compared" in summary
+
+
+def test_carry_acceptances__rerun_found_another_regression__lapsed_and_said() -> None:
+    previous = compose_comment(MARK, _accepted(_state()), "", "old report")
+    new = Regression(model="m", benchmark="b", metric="latency")
+    rerun = _state().model_copy(update={"regressions": (*_state().regressions, new)})
+    carried = payloads.carry_acceptances(rerun, previous)
+    assert carried.check_conclusion() == "failure"
+    body = payloads.report_comment(MARK, carried, sliced_report(), RenderOptions())
+    assert "Acceptances that no longer apply, because this commit's run found other regressions" in body
