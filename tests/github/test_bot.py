@@ -12,7 +12,15 @@ import re
 
 from gatebot.commands import addressed, decode_state, parse_commands
 from tests.fakegithub import events as payloads
-from tests.github.harness import PERMISSIONS, REPO, ActionHarness, checks, opened, synchronize
+from tests.github.harness import (
+    PERMISSIONS,
+    REPO,
+    ActionHarness,
+    checks,
+    fork_run_completed,
+    opened,
+    synchronize,
+)
 
 HEAD = opened()["pull_request"]["head"]["sha"]
 
@@ -236,13 +244,11 @@ def test_accepted__gated_again__the_job_passes_as_the_check_does(action: ActionH
 
 def test_fork__accepted__the_fork_job_gated_again_passes_as_the_check_does(action: ActionHarness) -> None:
     event = payloads.pull_request_from_fork()
-    head = event["pull_request"]["head"]["sha"]
     action.pull_request(event, ["models/ticket-router.npz"])
     action.fake.add_token("ghs_forkread", {scope: "read" for scope in PERMISSIONS})
     gated = action.gate("pull_request", event, token="ghs_forkread")
     assert gated.code == 1
-    publish_event = payloads.workflow_run_from_pull_request(fork=True, with_pull_requests=False)
-    publish_event["workflow_run"]["head_sha"] = head
+    publish_event = fork_run_completed(event)
     publish_event["repository"]["full_name"] = REPO
     published = action.run("workflow_run", publish_event, "publish", gated.outputs["bundle"])
     assert published.code == 0, published.stdout + published.stderr
