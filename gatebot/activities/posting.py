@@ -9,6 +9,7 @@ from __future__ import annotations
 from gatebot.activities import payloads
 from gatebot.activities.context import Context
 from gatebot.commands import State
+from gatebot.events import PullRequest
 from gatebot.github.checks import Published, publish_check
 from gatebot.github.client import Client
 from gatebot.github.comments import post_sticky
@@ -78,3 +79,20 @@ def publish_nothing_to_gate(ctx: Context, gh: Client, *, number: int, head_sha: 
         ctx.settings.check_name, head_sha, reason, details_url=ctx.runner.run_url
     )
     publish_check(gh, ctx.runner.repository, payload)
+
+
+def report_failure(ctx: Context, pr: PullRequest | None, message: str) -> None:
+    """Best effort: a failing check that says gatebot could not run, so branch protection does not wait.
+
+    Only for a pull request from a branch: a fork's token may not write checks.
+    """
+    try:
+        gh = ctx.github(retries=1)
+        if gh is None or pr is None or pr.from_fork:
+            return
+        payload = payloads.failure_check(
+            ctx.settings.check_name, pr.head_sha, message, details_url=ctx.runner.run_url
+        )
+        publish_check(gh, ctx.runner.repository, payload)
+    except Exception:  # the original error is what the user must see
+        return
