@@ -23,7 +23,7 @@ from gatebot.activities.publish import publish_bundle
 from gatebot.activities.record import record_baselines
 from gatebot.activities.stages import evaluate_stage, plan_stage, publish_stage
 from gatebot.errors import EXIT_PASSED, GatebotError, failure_of
-from gatebot.events import Activity, Plan, Push, find_activity
+from gatebot.events import Activity, Plan, find_activity, record_by_hand
 from gatebot.settings import Settings
 
 Stage = Literal["all", "plan", "evaluate", "publish"]
@@ -41,7 +41,7 @@ def run_action(
     """`gatebot action`: do what the event asks (gate, record, answer a command), publish the outcome.
 
     With `record` (`mode: record`, for bootstrapping from workflow_dispatch), measure every model at the
-    workflow's commit and record the results as its baselines, whatever the event. `stage` runs one
+    workflow's commit and record the results as its baselines. `stage` runs one
     stage of the three (`plan` also does, whole, what runs no code of the repository: commands, ignored
     events, a pull request that changes no model).
     """
@@ -61,10 +61,11 @@ def run_action(
 
 
 def _find_plan(ctx: Context, *, record: bool) -> tuple[Plan, Mapping[str, Any]]:
-    if record:
-        plan = Plan(Activity.RECORD, "recording by hand", push=Push(ctx.runner.sha, "", (), complete=False))
-        return plan, {}
+    """The activity the event asks for; with `record`, only on a push to or a dispatch of the default
+    branch (`events.record_by_hand` refuses any other event)."""
     payload = ctx.runner.event()
+    if record:
+        return record_by_hand(ctx.runner.event_name, payload, sha=ctx.runner.sha), payload
     return find_activity(ctx.runner.event_name, payload, sha=ctx.runner.sha, ref=ctx.runner.ref), payload
 
 

@@ -25,6 +25,7 @@ from gatebot.errors import (
 from gatebot.gating import gate
 from gatebot.github.client import connect
 from gatebot.importers import FORMATS, ImportOptions, import_results
+from gatebot.init import InitOptions, ask_terminal, init_repository
 from gatebot.plan import select_jobs
 from gatebot.report import RenderOptions, render_markdown
 from gatebot.results import Results, atomic_write, load_results, write_results
@@ -205,6 +206,26 @@ def cmd_import(args: argparse.Namespace, settings: Settings, out: IO[str]) -> in
     return EXIT_PASSED
 
 
+def cmd_init(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
+    del settings
+    options = InitOptions(
+        artifacts=tuple(args.artifacts or ()),
+        run=args.run,
+        results=Path(args.results) if args.results else None,
+        model=args.model,
+        benchmark=args.benchmark,
+    )
+    interactive = not args.yes and sys.stdin.isatty()
+    return init_repository(
+        Path.cwd(),
+        options,
+        ask=ask_terminal if interactive else None,
+        dry_run=args.dry_run,
+        force=args.force,
+        out=out,
+    )
+
+
 def cmd_action(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
     del out
     return run_action(settings, os.environ, record=args.record, stage=args.stage)
@@ -215,7 +236,7 @@ def cmd_publish(args: argparse.Namespace, settings: Settings, out: IO[str]) -> i
     return run_publish(settings, os.environ, Path(args.bundle) if args.bundle else None)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement per option, read as the CLI reference
     parser = argparse.ArgumentParser(
         prog="gatebot",
         description="A quality gate for machine-learning models: compare evaluation results with a baseline.",
@@ -294,6 +315,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="NAME", help="name the model (default: from the file)")
     p.add_argument("--benchmark", metavar="NAME", help="name the benchmark (default: from the file)")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser(
+        "init", help="write a commented .gatebot.yml and the GitHub workflows, then say what next"
+    )
+    p.add_argument(
+        "--artifacts",
+        action="append",
+        metavar="GLOB",
+        help="files whose change means the model changed (repeatable; default: the model files found)",
+    )
+    p.add_argument(
+        "--run",
+        metavar="COMMAND",
+        help="the benchmark's command, with {model}, {benchmark}, {output} and {python} placeholders",
+    )
+    p.add_argument(
+        "--results",
+        metavar="FILE",
+        help="an output of the benchmark (gatebot results, lm-eval, promptfoo, inspect_ai, jsonl, csv): "
+        "metric names, directions and slice keys come from it",
+    )
+    p.add_argument("--model", metavar="NAME", help="name the model (default: from the model files found)")
+    p.add_argument(
+        "--benchmark", metavar="NAME", help="name the benchmark (default: from --results, or eval)"
+    )
+    p.add_argument("--yes", action="store_true", help="ask nothing: take the options and what was found")
+    p.add_argument("--dry-run", action="store_true", help="print the files instead of writing them")
+    p.add_argument("--force", action="store_true", help="replace files that already exist")
+    p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("action", help="the GitHub Action's entry: gate the event's pull request or ref")
     p.add_argument(

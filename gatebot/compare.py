@@ -228,7 +228,9 @@ _NO_SIGNIFICANCE = (
 )
 
 
-def compare(baseline: Results, candidate: Results, config: Config) -> Verdict:
+def compare(  # noqa: PLR0912 - the steps of one comparison in order: pairing, each metric, each slice
+    baseline: Results, candidate: Results, config: Config
+) -> Verdict:
     """Compare `candidate` with `baseline` under `config`."""
     gate = config.gate
     notes: list[str] = []

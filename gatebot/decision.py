@@ -9,7 +9,9 @@ together); this module judges what it measured:
 - `verdict_outcome`, `missing_baseline`, `attach_reference`: the outcome of one model on one benchmark,
   with no baseline, and against a reference model;
 - `report_outcome`: the outcome of a gate run;
-- `accepted`, `check_conclusion`, `title_after_acceptance`: what acceptances (`/gatebot accept`) change.
+- `rejudge`: a verdict read back from a document someone else wrote (a fork's bundle), judged again;
+- `unacceptable`, `accepted`, `check_conclusion`, `title_after_acceptance`: what acceptances
+  (`/gatebot accept`) change, and what they cannot.
 
 Pure: plain values in, plain values out.
 """
@@ -21,9 +23,9 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from gatebot import stats
-from gatebot.config import DEFAULT_ALPHA, MetricConfig
+from gatebot.config import DEFAULT_ALPHA, Config, MetricConfig
 from gatebot.results import Results
-from gatebot.verdict import Comparability, Outcome, Reference, Row, Status, Verdict
+from gatebot.verdict import Comparability, GateReport, Outcome, Reference, Row, Status, Verdict
 
 FAILING = frozenset({Status.REGRESSED, Status.REMOVED})
 """Statuses that fail the gate on a gated row."""
@@ -278,14 +280,92 @@ def report_outcome(outcomes: Iterable[Outcome]) -> Outcome:
     return Outcome.PASSED
 
 
+def _gated_by(config: Config | None, row: Row) -> bool:
+    """A row gates when it says so, or when `config` gates its metric (overall, or on a large slice)."""
+    if row.gated or config is None:
+        return row.gated
+    declared = config.metrics.get(row.metric)
+    if declared is None or not declared.gate:
+        return False
+    return row.slice_key is None or row.n >= config.gate.min_slice_size
+
+
+def _has_baseline(verdict: Verdict) -> bool:
+    rows = (*verdict.rows, *verdict.slice_rows)
+    return verdict.comparability is not None or any(r.baseline is not None for r in rows)
+
+
+def rejudge(verdict: Verdict, config: Config | None) -> Verdict:
+    """A verdict read back from a document someone else wrote (a fork's bundle), judged again.
+
+    The outcome the document states is never taken: it follows from the rows by the rules above. A row
+    gates when the document says so or when `config` (the judge's own; None when it has none) gates
+    its metric; `config` also sets the overlap required, whether the reference gates and, for a
+    verdict without a baseline, the policy. The rows' measurements and statuses are the document's,
+    shown as the evidence they are, so the check can never pass over a row the comment shows failing.
+    """
+    rows = tuple(replace(r, gated=_gated_by(config, r)) for r in verdict.rows)
+    slice_rows = tuple(replace(r, gated=_gated_by(config, r)) for r in verdict.slice_rows)
+    comparability = verdict.comparability
+    reference = verdict.reference
+    if config is not None:
+        if comparability is not None:
+            comparability = replace(comparability, min_overlap=config.gate.min_overlap)
+        model = config.models.get(verdict.model)
+        if reference is not None and model is not None and model.reference == reference.model:
+            reference = replace(reference, gates=reference.gates or model.gate_on_reference)
+    if reference is not None:
+        reference = replace(
+            reference, rows=tuple(replace(r, gated=_gated_by(config, r)) for r in reference.rows)
+        )
+    judged = replace(
+        verdict, rows=rows, slice_rows=slice_rows, comparability=comparability, reference=reference
+    )
+    outcome = verdict_outcome(rows, slice_rows, comparability=comparability)
+    if outcome is Outcome.PASSED and judged.reference_regressions:
+        outcome = Outcome.FAILED
+    if outcome is Outcome.PASSED and not _has_baseline(verdict):
+        if config is not None:
+            outcome = Outcome.PASSED if config.gate.missing_baseline == "pass" else Outcome.NO_BASELINE
+        elif verdict.outcome is Outcome.NO_BASELINE:
+            outcome = Outcome.NO_BASELINE  # the rows cannot tell; of the two they allow, the strict one
+    return replace(judged, outcome=outcome)
+
+
+def rejudge_report(report: GateReport, config: Config | None) -> GateReport:
+    """Every verdict of a report read back from a document, judged again (`rejudge`)."""
+    return GateReport(tuple(rejudge(v, config) for v in report.verdicts))
+
+
 # --- acceptances ------------------------------------------------------------------------------------
 # The outcome arrives as the value the sticky comment's state stores (`Outcome` is a `str`, so either
 # works): the state is read back from a comment, and an outcome it does not know fails the check.
 
 
-def accepted(outcome: str, *, regressions: int, unaccepted: int) -> bool:
-    """A failed gate is accepted when it found regressions and an acceptance covers every one of them."""
-    return outcome == Outcome.FAILED and regressions > 0 and unaccepted == 0
+def unacceptable(verdict: Verdict) -> tuple[str, ...]:
+    """What fails a verdict that no acceptance can cover, in words for the reader.
+
+    An acceptance covers the regressions it names and nothing else: not a run that could not be compared,
+    not a missing baseline that fails the gate, not a regression against a gating reference.
+    """
+    name = f"{verdict.model}/{verdict.benchmark}"
+    if verdict.outcome is Outcome.INCOMPARABLE:
+        return (f"{name} could not be compared",)
+    if verdict.outcome is Outcome.NO_BASELINE:
+        return (f"{name} has no baseline",)
+    if verdict.reference is None:
+        return ()
+    problems = []
+    for row in verdict.reference_regressions:
+        where = f" on {row.slice_label}" if row.slice_key else ""
+        problems.append(f"{name}: {row.metric}{where} is worse than {verdict.reference.model}'s baseline")
+    return tuple(problems)
+
+
+def accepted(outcome: str, *, regressions: int, unaccepted: int, blocking: int = 0) -> bool:
+    """A failed gate is accepted when it found regressions, an acceptance covers every one of them, and
+    nothing else fails (`blocking` counts what `unacceptable` found)."""
+    return outcome == Outcome.FAILED and regressions > 0 and unaccepted == 0 and blocking == 0
 
 
 def check_conclusion(outcome: str, *, accepted: bool) -> Conclusion:

@@ -108,6 +108,28 @@ def pull_request_from(payload: Mapping[str, Any]) -> PullRequest:
     )
 
 
+def record_by_hand(event_name: str, payload: Mapping[str, Any], *, sha: str) -> Plan:
+    """`mode: record`: every model measured at `sha` and recorded as its baseline.
+
+    The baselines branch is what every later pull request is judged against, so only the default
+    branch's own code may write it: a push to the default branch, or a workflow_dispatch run on it.
+    Anything else (pull_request_target above all, which runs with a write token on a pull request's
+    behalf) is refused with the reason.
+    """
+    default = str((payload.get("repository") or {}).get("default_branch") or "")
+    ref = str(payload.get("ref") or "")
+    on_default = bool(default) and ref == f"refs/heads/{default}" and not payload.get("deleted")
+    if event_name in ("push", "workflow_dispatch") and on_default:
+        return Plan(Activity.RECORD, "recording by hand", push=Push(sha, "", (), complete=False))
+    branch = f"the default branch ({default})" if default else "the default branch"
+    seen = f"{event_name} on {ref}" if ref else event_name
+    return Plan(
+        Activity.UNSUPPORTED,
+        f"mode record writes the baselines branch, so it runs only on a push to or a workflow_dispatch of "
+        f"{branch}, not on {seen}: run it from workflow_dispatch on {branch}",
+    )
+
+
 def find_activity(event_name: str, payload: Mapping[str, Any], *, sha: str, ref: str) -> Plan:
     """Decide what to do for `event_name` (GITHUB_EVENT_NAME) and its payload (GITHUB_EVENT_PATH)."""
     if event_name == "pull_request_target":

@@ -1,5 +1,5 @@
-"""GitHub markdown: the one escaping function every PR-author-controlled string passes through, and the
-one table renderer."""
+"""GitHub markdown: the one escaping function every PR-author-controlled string passes through, the one
+mention gatebot makes on purpose, and the one table renderer."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ _ZERO_WIDTH_SPACE = "\u200b"
 _AUTOLINK = re.compile(r"(?i)(://|www\.)")
 # GitHub links `#123`, `owner/repo#123` and `GH-123` to issues (and notifies them of the mention).
 _ISSUE_REFERENCE = re.compile(r"(?i)(#|\bGH-)(?=\d)")
+# A GitHub login: letters, digits and hyphens, at most 39, not starting with a hyphen.
+_LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")
 
 
 def trusted(text: str) -> Markup:
@@ -42,6 +44,14 @@ def escape_md(value: object) -> Markup:
     text = text.replace("@", "@" + _ZERO_WIDTH_SPACE)
     text = _AUTOLINK.sub(lambda m: m.group(1)[0] + _ZERO_WIDTH_SPACE + m.group(1)[1:], text)
     return trusted(text)
+
+
+def mention(login: str) -> Markup:
+    """`@login`, a mention that notifies: for the person a reply answers, and no one else.
+
+    Anything that is not a plain login (`org/team`, markup) is escaped instead, as every other `@` is.
+    """
+    return trusted(f"@{login}") if _LOGIN.match(login) else escape_md("@" + login)
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Markup:

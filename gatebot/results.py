@@ -5,7 +5,8 @@ per-example scores and slices, inline under `examples` or in a JSON Lines sideca
 `examples_file`. Per-example data is held in numpy arrays (`Examples`), never as one dict per example:
 a million examples must fit in well under a gigabyte. Files are decoded with msgspec, which checks
 types while it parses and is several times faster and leaner than the stdlib json module.
-See docs/results-format.md.
+See docs/results-format.md. The module runs past 400 lines because the format's models, its
+streamed and inline decoding, validation and writing change together with the format's version.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class _Example(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     id: str
     scores: dict[str, float] = {}
     slices: dict[str, str] = {}
+    meta: dict[str, float | str] = {}
 
 
 class _Probe(msgspec.Struct):
@@ -65,13 +67,22 @@ class SliceColumn:
     levels: tuple[str, ...]
 
 
+MetaColumn = SliceColumn | FloatArray
+"""One metadata key: strings as a `SliceColumn`, numbers as floats (NaN where an example has none)."""
+
+
 @dataclass(frozen=True)
 class Examples:
-    """Per-example data in columns. `scores[m][i]` is NaN where example i has no score for metric m."""
+    """Per-example data in columns. `scores[m][i]` is NaN where example i has no score for metric m.
+
+    `meta` holds what else is known of each example (input length, channel, a flag) that is not a
+    slice: it is never tested as declared, only searched by `gatebot.discover`.
+    """
 
     ids: list[str]
     scores: dict[str, FloatArray]
     slices: dict[str, SliceColumn]
+    meta: dict[str, MetaColumn] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -81,7 +92,8 @@ class Examples:
         ids = [self.ids[i] for i in index.tolist()]
         scores = {name: values[index] for name, values in self.scores.items()}
         slices = {key: SliceColumn(col.codes[index], col.levels) for key, col in self.slices.items()}
-        return Examples(ids=ids, scores=scores, slices=slices)
+        meta = {key: _take_meta(col, index) for key, col in self.meta.items()}
+        return Examples(ids=ids, scores=scores, slices=slices, meta=meta)
 
     def slice_values(self, i: int) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -90,6 +102,12 @@ class Examples:
             if code >= 0:
                 out[key] = col.levels[code]
         return out
+
+
+def _take_meta(column: MetaColumn, index: npt.NDArray[np.intp]) -> MetaColumn:
+    if isinstance(column, SliceColumn):
+        return SliceColumn(column.codes[index], column.levels)
+    return column[index]
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,9 @@ class _ColumnBuilder:
         self.score_parts: dict[str, list[FloatArray]] = {}
         self.slice_parts: dict[str, list[IntArray]] = {}
         self.levels: dict[str, dict[str, int]] = {}
+        self.meta_numbers: dict[str, list[FloatArray]] = {}
+        self.meta_labels: dict[str, list[IntArray]] = {}
+        self.meta_levels: dict[str, dict[str, int]] = {}
         self.count = 0
 
     def add(self, batch: list[_Example]) -> None:
@@ -158,7 +179,62 @@ class _ColumnBuilder:
         for key, parts_i in self.slice_parts.items():
             if key not in slice_keys:
                 parts_i.append(np.full(n, -1, np.int32))
+        self._add_meta(batch, start)
         self.count += n
+
+    def _add_meta(self, batch: list[_Example], start: int) -> None:
+        n = len(batch)
+        kinds: dict[str, bool] = {}
+        """Meta key -> True for strings, False for numbers; one kind per key in a file."""
+        for offset, e in enumerate(batch):
+            for key, value in e.meta.items():
+                is_text = isinstance(value, str)
+                known = kinds.get(key)
+                if known is None:
+                    earlier = key in self.meta_labels or key in self.meta_numbers
+                    known = kinds[key] = key in self.meta_labels if earlier else is_text
+                if known != is_text:
+                    raise InputError(
+                        f"{self.where}: examples[{start + offset}].meta.{key} is a "
+                        f"{'string' if is_text else 'number'}, but other examples have "
+                        f"{'numbers' if is_text else 'strings'}",
+                        "give each meta key one kind: numbers or strings",
+                    )
+        for key in sorted(kinds):
+            if kinds[key]:
+                levels = self.meta_levels.setdefault(key, {})
+                labels = self.meta_labels.setdefault(key, [np.full(start, -1, np.int32)] if start else [])
+                labels.append(
+                    np.fromiter(
+                        (
+                            levels.setdefault(v, len(levels)) if isinstance(v := e.meta.get(key), str) else -1
+                            for e in batch
+                        ),
+                        dtype=np.int32,
+                        count=n,
+                    )
+                )
+                continue
+            numbers = self.meta_numbers.setdefault(key, [np.full(start, np.nan)] if start else [])
+            column = np.fromiter(
+                (float(v) if (v := e.meta.get(key)) is not None else math.nan for e in batch),
+                dtype=np.float64,
+                count=n,
+            )
+            bad = np.isinf(column)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise InputError(
+                    f"{self.where}: examples[{start + i}].meta.{key} is not a finite number",
+                    "write a finite value, or leave the key out for that example",
+                )
+            numbers.append(column)
+        for key, label_parts in self.meta_labels.items():
+            if key not in kinds:
+                label_parts.append(np.full(n, -1, np.int32))
+        for key, number_parts in self.meta_numbers.items():
+            if key not in kinds:
+                number_parts.append(np.full(n, np.nan))
 
     def finish(self) -> Examples:
         if len(set(self.ids)) != len(self.ids):
@@ -175,23 +251,27 @@ class _ColumnBuilder:
             k: SliceColumn(np.concatenate(v) if v else np.empty(0, np.int32), tuple(self.levels[k]))
             for k, v in self.slice_parts.items()
         }
-        return Examples(ids=self.ids, scores=scores, slices=slices)
+        both = sorted((set(self.meta_numbers) | set(self.meta_labels)) & set(self.slice_parts))
+        if both:
+            raise InputError(
+                f"{self.where}: meta key {both[0]!r} is also a slice key", "keep it under one of them"
+            )
+        meta: dict[str, MetaColumn] = {k: np.concatenate(v) for k, v in self.meta_numbers.items()}
+        for k, parts in self.meta_labels.items():
+            meta[k] = SliceColumn(np.concatenate(parts), tuple(self.meta_levels[k]))
+        return Examples(ids=self.ids, scores=scores, slices=slices, meta=dict(sorted(meta.items())))
 
 
 _DECODE_POS = re.compile(r"byte (\d+)")
 
 
-def _bad_key(container: Any, expect_str: bool) -> str | None:
+def _bad_key(container: Any, *, strings: bool, numbers: bool) -> str | None:
     """The first key of a mapping whose value is not of the expected kind (msgspec elides dict keys)."""
     if not isinstance(container, dict):
         return None
     for key, value in container.items():
-        ok = (
-            isinstance(value, str)
-            if expect_str
-            else (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value))
-        )
-        if not ok:
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not ((strings and isinstance(value, str)) or (numbers and is_number)):
             return str(key)
     return None
 
@@ -212,7 +292,8 @@ def _resolve_path(path: str, data: bytes) -> str:
             node = node[name] if name else node[int(index)]
         except (KeyError, IndexError, TypeError):
             return path
-    key = _bad_key(node, expect_str=head.endswith("slices"))
+    slices, meta = head.endswith("slices"), head.endswith("meta")
+    key = _bad_key(node, strings=slices or meta, numbers=not slices)
     return path if key is None else f"{head}.{key}{tail}"
 
 
@@ -276,7 +357,9 @@ def load_results(path: Path) -> Results:
     return parse_results(_read_bytes(path, "results file"), where=str(path), base_dir=path.parent)
 
 
-def parse_results(data: bytes, *, where: str, base_dir: Path | None = None) -> Results:
+def parse_results(  # noqa: PLR0912 - one branch per rule of the format, each with its own error
+    data: bytes, *, where: str, base_dir: Path | None = None
+) -> Results:
     """Validate the bytes of a results document; `where` names it in errors.
 
     A sidecar named by `examples_file` is read from `base_dir`; without one, only inline examples work.
@@ -433,6 +516,8 @@ def _example_rows(examples: Examples) -> Iterator[dict[str, Any]]:
     keys = list(examples.slices)
     codes = [examples.slices[k].codes for k in keys]
     levels = [examples.slices[k].levels for k in keys]
+    meta_numbers = {k: c for k, c in examples.meta.items() if not isinstance(c, SliceColumn)}
+    meta_labels = {k: c for k, c in examples.meta.items() if isinstance(c, SliceColumn)}
     for i, ident in enumerate(examples.ids):
         scores = {
             n: _number(float(c[i])) for n, c in zip(names, columns, strict=True) if not math.isnan(c[i])
@@ -441,6 +526,16 @@ def _example_rows(examples: Examples) -> Iterator[dict[str, Any]]:
         row: dict[str, Any] = {"id": ident, "scores": scores}
         if slices:
             row["slices"] = slices
+        meta: dict[str, Any] = {}
+        for key in examples.meta:
+            if key in meta_labels:
+                label = meta_labels[key]
+                if label.codes[i] >= 0:
+                    meta[key] = label.levels[int(label.codes[i])]
+            elif not math.isnan(value := float(meta_numbers[key][i])):
+                meta[key] = _number(value)
+        if meta:
+            row["meta"] = meta
         yield row
 
 

@@ -2,7 +2,9 @@
 
 The command's output streams to our log as it comes; on failure the error names the benchmark, the
 exit status and the last lines of that output. Results are written through a temporary directory and
-only a validated file lands in the output directory: nothing half-written is kept.
+only a validated file lands in the output directory: nothing half-written is kept. It runs past 400
+lines because one command's whole life is here: placeholders, environment, bounded output, the
+process tree's end, and the validated results.
 """
 
 from __future__ import annotations

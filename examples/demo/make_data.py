@@ -665,7 +665,9 @@ def _strip_accents(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def make_ticket(rng: random.Random, lang: str, label: str, channel: str, domain: bool) -> str:
+def make_ticket(  # noqa: PLR0912 - one branch per phrasing habit of a channel and language
+    rng: random.Random, lang: str, label: str, channel: str, domain: bool
+) -> str:
     bank = BANK[lang]
     pool = bank["domain"][label] if domain else bank["core"][label]
     first = rng.choice(pool)

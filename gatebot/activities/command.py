@@ -1,7 +1,10 @@
 """Answering the /gatebot commands in a pull-request comment: accept a regression, rerun, help.
 
-Who is asking is checked before anything else is read; bots (gatebot included) are never obeyed.
-Nothing in the comment is executed: `commands` matches it against fixed verbs and says what to do.
+Who is asking is checked before anything else is read; bots and gatebot's own comments (the
+`comment-author`'s) are never obeyed. Nothing in the comment is executed: `commands` matches it against
+fixed verbs and says what to do. The state in gatebot's sticky comment is a cache of what gatebot said,
+never an instruction: the check's name is the input's, its commit the pull request's head as the API
+gives it, and a state for another commit is not acted on.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from gatebot.commands import (
     decode_state,
     parse_commands,
     refused,
+    reply_to,
     report_part,
     respond,
 )
@@ -30,8 +34,9 @@ from gatebot.github.pulls import pull_head
 from gatebot.runner import utc_timestamp
 
 RERUN_FAILED = (
-    "gatebot could not re-run the workflow (that needs `actions: write`, or the run is gone), so it "
-    "published the last report again. Push a commit, or re-run the job from the Checks tab."
+    "gatebot could not re-run the workflow (that needs `actions: write`, or the run is gone or not of "
+    "this commit), so it published the last report again. Push a commit, or re-run the job from the "
+    "Checks tab."
 )
 
 
@@ -46,6 +51,9 @@ def answer_command(ctx: Context, payload: Mapping[str, Any]) -> int:
         raise InputError("event payload: issue_comment without comment.user, comment.id or issue.number")
     if user.get("type") == "Bot" or login.endswith("[bot]") or not addressed(body):
         print("gatebot: the comment holds no command for gatebot", file=ctx.log)
+        return EXIT_PASSED
+    if login.lower() == ctx.settings.comment_author.lower():
+        print("gatebot: a comment of gatebot's own (comment-author): not read", file=ctx.log)
         return EXIT_PASSED
     gh = ctx.need_github("the command workflow needs `pull-requests: write`")
     repository = ctx.runner.repository
@@ -63,33 +71,44 @@ def answer_command(ctx: Context, payload: Mapping[str, Any]) -> int:
     existing = find_sticky(gh, repository, number, mark=ctx.mark, author=ctx.settings.comment_author)
     state = decode_state(existing.body) if existing is not None else None
     head: str | None = None
+    if state is not None and any(c.verb in (Verb.ACCEPT, Verb.RERUN) for c in commands):
+        head = pull_head(gh, repository, number)
+        if state.check_name != ctx.settings.check_name:
+            ctx.workflow.warning(
+                f"gatebot's comment names the check {state.check_name!r}; publishing the check-name "
+                f"input's {ctx.settings.check_name!r}"
+            )
     now = utc_timestamp()
     for command in commands:
-        if command.verb is Verb.ACCEPT and head is None and state is not None:
-            head = pull_head(gh, repository, number)
         response = respond(command, login=login, state=state, head_sha=head, now=now)
-        if response.state is not None and existing is not None:
+        # `respond` acts only on a state for the head (head == state.head_sha).
+        if response.state is not None and existing is not None and head is not None:
             state = response.state
-            _record_acceptance(ctx, gh, existing, state)
-        if response.rerun and state is not None:
-            _rerun(ctx, gh, number, state, report_part(existing.body or "") if existing is not None else None)
+            _record_acceptance(ctx, gh, existing, state, head)
+        if response.rerun and state is not None and head is not None:
+            report = report_part(existing.body or "") if existing is not None else None
+            _rerun(ctx, gh, number, state, login=login, head=head, report=report)
         if response.reply:
             reply(gh, repository, number, response.reply)
         react(gh, repository, number, comment_id, response.reaction)
     return EXIT_PASSED
 
 
-def _record_acceptance(ctx: Context, gh: Client, existing: Comment, state: State) -> None:
+def _record_acceptance(ctx: Context, gh: Client, existing: Comment, state: State, head: str) -> None:
     """Rewrite the comment's state and overrides (the report stays as it was) and re-evaluate the check."""
     body, summary = payloads.accepted_comment(ctx.mark, state, existing.body or "")
     edit_comment(existing, body, doing="recording the acceptance in gatebot's comment")
-    publish_state_check(ctx, gh, state, summary)
+    publish_state_check(ctx, gh, state, summary, head_sha=head)
 
 
-def _rerun(ctx: Context, gh: Client, number: int, state: State, report: str | None) -> None:
-    """Re-run the workflow run that made the report; failing that, publish the last report's check again."""
-    if state.run_id and rerun(gh, ctx.runner.repository, int(state.run_id)):
-        print(f"gatebot: asked GitHub to re-run workflow run {state.run_id}", file=ctx.log)
+def _rerun(
+    ctx: Context, gh: Client, number: int, state: State, *, login: str, head: str, report: str | None
+) -> None:
+    """Re-run the workflow run that made the report, if it is of the head commit; failing that, publish
+    the last report's check again."""
+    run_id = state.run_id or ""
+    if run_id.isdigit() and rerun(gh, ctx.runner.repository, int(run_id), head_sha=head):
+        print(f"gatebot: asked GitHub to re-run workflow run {run_id}", file=ctx.log)
         return
-    publish_state_check(ctx, gh, state, payloads.republished_summary(state, report))
-    reply(gh, ctx.runner.repository, number, RERUN_FAILED)
+    publish_state_check(ctx, gh, state, payloads.republished_summary(state, report), head_sha=head)
+    reply(gh, ctx.runner.repository, number, reply_to(login, RERUN_FAILED))

@@ -17,7 +17,12 @@ from typing import Any
 from gatebot.activities import payloads
 from gatebot.activities.context import Context
 from gatebot.activities.handoff import Handoff, StagePlan, planned_jobs
-from gatebot.activities.posting import publish_nothing_to_gate, publish_report
+from gatebot.activities.posting import (
+    accepted_state,
+    job_exit_code,
+    publish_nothing_to_gate,
+    publish_report,
+)
 from gatebot.baselines import DEFAULT_DIR, BranchSource, FileSource, Found, LocalStore
 from gatebot.baselines.handoff import HandedOff, HandoffSource, fetch, write_handoff
 from gatebot.bundle import ARTIFACT_NAME, BUNDLE_FILE, Bundle, write_bundle
@@ -105,19 +110,22 @@ def evaluate_gate(ctx: Context, plan: StagePlan) -> GateReport:
 
 
 def publish_gate(ctx: Context, plan: StagePlan, report: GateReport) -> int:
-    """Publish a report where the plan says: comment and check, or a fork's bundle; the job's exit code."""
+    """Publish a report where the plan says: comment and check, or a fork's bundle; the job's exit code,
+    which agrees with the check (acceptances included)."""
     options = _write_report(ctx, plan, report)
     pr = plan.pull_request
     if pr is None:
-        gh = ctx.github()
-    elif pr.from_fork:
-        _bundle(ctx, pr, report_document(report), nothing_to_gate=False)
+        publish_report(ctx, ctx.github(), report, options, sha=plan.sha, pr=None, run_id=ctx.runner.run_id)
         return report.exit_code(fail_on_regression=ctx.settings.fail_on_regression)
+    gh = ctx.need_github("pass `token: ${{ github.token }}` (the default)")
+    if pr.from_fork:
+        _bundle(ctx, pr, report_document(report), nothing_to_gate=False)
+        state = accepted_state(ctx, gh, report, sha=pr.head_sha, pr=pr.number)
     else:
-        gh = ctx.need_github("pass `token: ${{ github.token }}` (the default)")
-    number = pr.number if pr is not None else None
-    publish_report(ctx, gh, report, options, sha=plan.sha, pr=number, run_id=ctx.runner.run_id)
-    return report.exit_code(fail_on_regression=ctx.settings.fail_on_regression)
+        state = publish_report(
+            ctx, gh, report, options, sha=pr.head_sha, pr=pr.number, run_id=ctx.runner.run_id
+        )
+    return job_exit_code(ctx, report, state)
 
 
 def _plan(activity: Activity, loaded: LoadedConfig, jobs: list[Job], sha: str) -> StagePlan:

@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 from gatebot.commands import (
+    Regression,
     State,
+    blocking_of,
     compose_comment,
     decode_state,
     regressions_of,
@@ -27,23 +29,48 @@ NOTHING_TO_GATE = (
 )
 
 
+STATE_REGRESSIONS_CHARS = 8_000
+"""Room for the regressions the hidden state names: the state stays small whatever the report, so the
+comment always has room for the report (20 metrics x 100 slices regressed made a 360,000-character
+state, past GitHub's 65,536-character comment)."""
+TITLE_LIMIT = 255  # GitHub's limit for a check run's title
+
+
 def verdict_state(report: GateReport, *, head_sha: str, run_id: str | None, check_name: str) -> State:
-    """The state a new report starts from (no acceptances yet)."""
+    """The state a new report starts from (no acceptances yet).
+
+    It names the regressions that fit in `STATE_REGRESSIONS_CHARS`, in the report's order, and counts
+    them all.
+    """
+    regressions = regressions_of(report)
+    listed = _within(regressions, STATE_REGRESSIONS_CHARS)
     return State(
         head_sha=head_sha,
         run_id=run_id,
         check_name=check_name,
         outcome=report.outcome.value,
-        title=check_title(report),
-        regressions=regressions_of(report),
+        title=check_title(report)[:TITLE_LIMIT],
+        regressions=listed,
+        regression_count=len(regressions) if len(listed) < len(regressions) else None,
+        blocking=blocking_of(report),
     )
+
+
+def _within(regressions: tuple[Regression, ...], room: int) -> tuple[Regression, ...]:
+    """The first regressions whose JSON fits in `room` characters."""
+    used = 0
+    for count, regression in enumerate(regressions):
+        used += len(regression.model_dump_json()) + 1
+        if used > room:
+            return regressions[:count]
+    return regressions
 
 
 def carry_acceptances(state: State, previous: str | None) -> State:
     """The acceptances recorded in the previous comment's state carry over to the new report's.
 
-    Those for this very commit still apply (a rerun); those for earlier commits show as no longer
-    applying.
+    Those for this very commit still apply (a rerun) while the regressions they name are the ones they
+    were given for; the others show as no longer applying.
     """
     prior = decode_state(previous) if previous is not None else None
     return state if prior is None else state.model_copy(update={"acceptances": prior.acceptances})
@@ -79,11 +106,17 @@ def republished_summary(state: State, report: str | None) -> str:
     return render_overrides(state) + (report or "")
 
 
-def state_check(state: State, summary: str, *, details_url: str | None) -> CheckPayload:
-    """The check a state calls for: its conclusion and title account for the acceptances."""
+def state_check(
+    state: State, summary: str, *, name: str, head_sha: str, details_url: str | None
+) -> CheckPayload:
+    """The check a state calls for: its conclusion and title account for the acceptances.
+
+    Its `name` and `head_sha` are the caller's (the input, the pull request's head), never the state's:
+    the state sits in a comment that anyone with write access can edit.
+    """
     return CheckPayload(
-        name=state.check_name,
-        head_sha=state.head_sha,
+        name=name,
+        head_sha=head_sha,
         conclusion=state.check_conclusion(),
         title=state.check_title(),
         summary=summary[:CHECK_TEXT_LIMIT],

@@ -9,10 +9,11 @@ from __future__ import annotations
 from gatebot.activities import payloads
 from gatebot.activities.context import Context
 from gatebot.commands import State
+from gatebot.errors import EXIT_PASSED
 from gatebot.events import PullRequest
 from gatebot.github.checks import Published, publish_check
-from gatebot.github.client import Client
-from gatebot.github.comments import post_sticky
+from gatebot.github.client import Client, GitHubAPIError
+from gatebot.github.comments import find_sticky, post_sticky
 from gatebot.report import RenderOptions
 from gatebot.verdict import GateReport
 
@@ -26,14 +27,14 @@ def publish_report(
     sha: str,
     pr: int | None,
     run_id: str | None,
-) -> None:
-    """Comment and check for a report.
+) -> State | None:
+    """Comment and check for a report; the state they were published from (None without a token).
 
     The comment keeps gatebot's state (hidden) and the acceptances made on it, which carry over.
     """
     if gh is None:
         ctx.workflow.warning("no token: the check and the comment were not published")
-        return
+        return None
     state = payloads.verdict_state(report, head_sha=sha, run_id=run_id, check_name=ctx.settings.check_name)
     if pr is not None and ctx.settings.comment == "sticky":
 
@@ -46,19 +47,52 @@ def publish_report(
             gh, ctx.runner.repository, pr, build, mark=ctx.mark, author=ctx.settings.comment_author
         )
         print(f"gatebot: sticky comment {posted.value} on pull request #{pr}", file=ctx.log)
-    publish_state_check(ctx, gh, state, payloads.report_summary(state, report, options))
+    publish_state_check(ctx, gh, state, payloads.report_summary(state, report, options), head_sha=sha)
+    return state
 
 
-def publish_state_check(ctx: Context, gh: Client, state: State, summary: str) -> None:
-    """The check a state calls for; a commit status (with a warning) when check runs are not allowed."""
-    payload = payloads.state_check(state, summary, details_url=ctx.runner.run_url)
+def accepted_state(ctx: Context, gh: Client | None, report: GateReport, *, sha: str, pr: int) -> State | None:
+    """Without publishing (a fork's read-only job): the state the publisher will set the check from, the
+    report's with the acceptances in gatebot's comment (found by marker and author). None when unread."""
+    if gh is None or ctx.settings.comment != "sticky":
+        return None
+    try:
+        existing = find_sticky(
+            gh, ctx.runner.repository, pr, mark=ctx.mark, author=ctx.settings.comment_author
+        )
+    except GitHubAPIError as error:
+        ctx.workflow.warning(f"could not read gatebot's comment for acceptances: {error}")
+        return None
+    state = payloads.verdict_state(
+        report, head_sha=sha, run_id=ctx.runner.run_id, check_name=ctx.settings.check_name
+    )
+    return payloads.carry_acceptances(state, existing.body if existing is not None else None)
+
+
+def job_exit_code(ctx: Context, report: GateReport, state: State | None) -> int:
+    """The job's exit code, which agrees with the check: 0 when every regression on the commit is accepted
+    and nothing else fails (`State.accepted`), else the report's."""
+    if state is not None and state.accepted:
+        ctx.workflow.notice(
+            "every regression on this commit is accepted (see gatebot's comment): the job passes"
+        )
+        return EXIT_PASSED
+    return report.exit_code(fail_on_regression=ctx.settings.fail_on_regression)
+
+
+def publish_state_check(ctx: Context, gh: Client, state: State, summary: str, *, head_sha: str) -> None:
+    """The check a state calls for, named by the `check-name` input, on `head_sha`; a commit status (with
+    a warning) when check runs are not allowed."""
+    payload = payloads.state_check(
+        state, summary, name=ctx.settings.check_name, head_sha=head_sha, details_url=ctx.runner.run_url
+    )
     published = publish_check(gh, ctx.runner.repository, payload)
     if published is Published.COMMIT_STATUS:
         ctx.workflow.warning(
             "the token may not create check runs, so the verdict was set as a commit status instead; "
             "grant `checks: write` for a check run"
         )
-    print(f"gatebot: {published.value} {payload.conclusion} on {state.head_sha[:12]}", file=ctx.log)
+    print(f"gatebot: {published.value} {payload.conclusion} on {head_sha[:12]}", file=ctx.log)
 
 
 def publish_nothing_to_gate(ctx: Context, gh: Client, *, number: int, head_sha: str) -> None:
@@ -81,6 +115,18 @@ def publish_nothing_to_gate(ctx: Context, gh: Client, *, number: int, head_sha: 
     publish_check(gh, ctx.runner.repository, payload)
 
 
+def publish_failure_check(ctx: Context, gh: Client, head_sha: str, message: str) -> None:
+    """Best effort: a failing check that says gatebot could not publish, so branch protection does not
+    wait."""
+    payload = payloads.failure_check(
+        ctx.settings.check_name, head_sha, message, details_url=ctx.runner.run_url
+    )
+    try:
+        publish_check(gh, ctx.runner.repository, payload)
+    except Exception:  # the original error is what the user must see
+        return
+
+
 def report_failure(ctx: Context, pr: PullRequest | None, message: str) -> None:
     """Best effort: a failing check that says gatebot could not run, so branch protection does not wait.
 
@@ -90,9 +136,6 @@ def report_failure(ctx: Context, pr: PullRequest | None, message: str) -> None:
         gh = ctx.github(retries=1)
         if gh is None or pr is None or pr.from_fork:
             return
-        payload = payloads.failure_check(
-            ctx.settings.check_name, pr.head_sha, message, details_url=ctx.runner.run_url
-        )
-        publish_check(gh, ctx.runner.repository, payload)
     except Exception:  # the original error is what the user must see
         return
+    publish_failure_check(ctx, gh, pr.head_sha, message)

@@ -33,7 +33,9 @@ from gatebot.baselines.layout import (
     check_branch_name,
     check_commit,
     check_finite,
+    check_shape,
     check_time,
+    check_walk,
     choose_baseline,
     compress,
     decode_entry,
@@ -90,8 +92,8 @@ class BaselineStore:
 
     def load(self, entry: HistoryEntry) -> Results:
         """The results recorded in `entry`, checked against its history line."""
-        item = self._git.lookup(entry.branch_commit, entry.entry)
-        if item is None or item.type != "blob":
+        item = self._find(entry.branch_commit, entry.entry)
+        if item is None:
             raise InputError(
                 f"{rev_path(self.branch, entry.entry)}: the entry file named on line {entry.line} of "
                 f"{history_path(entry.model, entry.benchmark)} is missing",
@@ -112,16 +114,24 @@ class BaselineStore:
         root_tree, root = self._git.tree(tip)
         self._check_layout(root.get(LAYOUT_FILE))
         path = history_path(model, benchmark)
-        item = self._git.lookup(root_tree, path)
+        item = self._find(root_tree, path)
         if item is None:
             return _Snapshot(tip=tip, root_tree=root_tree)
-        if item.type != "blob":
-            raise InputError(f"{rev_path(self.branch, path)}: is not a file", inspect_hint(self.branch, path))
         data = self._git.blob(item.sha)
         entries = parse_history(data, branch=self.branch, model=model, benchmark=benchmark, branch_commit=tip)
         return _Snapshot(tip=tip, root_tree=root_tree, history=data, entries=entries)
 
+    def _find(self, root: str, path: str) -> Item | None:
+        """The regular file at `path` below `root`, None when nothing is there; any other shape on the
+        way (a file or a symbolic link where a directory should be) is a corrupt branch."""
+        walked = self._git.walk(root, path)
+        if not check_walk(self.branch, path, [(where, item.mode) for where, item in walked]):
+            return None
+        return walked[-1][1]
+
     def _check_layout(self, item: Item | None) -> None:
+        if item is not None:
+            check_shape(self.branch, LAYOUT_FILE, item.mode, directory=False)
         if item is None or item.type != "blob":
             raise InputError(
                 f"branch {self.branch} of {self.repository} exists but is not a gatebot baselines branch "
@@ -155,6 +165,10 @@ class BaselineStore:
         refused: str | None = None
         for attempt in range(1, MAX_ATTEMPTS + 1):
             seen = self._read(model, benchmark)
+            if seen.root_tree is not None:  # never write a tree over a corrupt shape on the way
+                entries_dir = path.rpartition("/")[0]
+                walked = self._git.walk(seen.root_tree, entries_dir)
+                check_walk(self.branch, entries_dir, [(w, i.mode) for w, i in walked], directory=True)
             same = newest_for_commit(seen.entries, commit)
             if same is not None and same.entry_sha256 == digest:
                 self.load(same)  # a rerun may only report success if what it would have written is readable

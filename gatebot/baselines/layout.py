@@ -105,6 +105,39 @@ def inspect_hint(branch: str, path: str) -> str:
     )
 
 
+TREE_MODE = "040000"
+FILE_MODES = frozenset({"100644", "100755"})
+_MODE_NAMES = {"120000": "a symbolic link", "160000": "a submodule", TREE_MODE: "a directory"}
+
+
+def check_shape(branch: str, path: str, mode: str, *, directory: bool) -> None:
+    """Refuse an entry that is not what the layout puts at `path`: a directory, or a regular file.
+
+    A file or a symbolic link where a model's directory should be is a corrupt branch, never "no
+    baseline yet": read as absent, the next record would rebuild the directory over it.
+    """
+    if (mode == TREE_MODE) if directory else (mode in FILE_MODES):
+        return
+    want = "a directory" if directory else "a regular file"
+    found = "a file" if mode in FILE_MODES else _MODE_NAMES.get(mode, f"an entry of mode {mode}")
+    raise InputError(
+        f"{rev_path(branch, path)}: is {found} where the baselines layout has {want}; "
+        "gatebot neither reads nor writes over it",
+        inspect_hint(branch, path),
+    )
+
+
+def check_walk(branch: str, path: str, walked: Sequence[tuple[str, str]], *, directory: bool = False) -> bool:
+    """Check the entries (path, mode) found along `path`, from the root; True when `path` itself exists.
+
+    Every entry before the last part of `path` must be a directory, and `path` itself a regular file
+    (a directory with `directory`).
+    """
+    for where, mode in walked:
+        check_shape(branch, where, mode, directory=directory or where != path)
+    return bool(walked) and walked[-1][0] == path
+
+
 # -- file formats (pure) ------------------------------------------------------------------------------
 
 

@@ -25,10 +25,15 @@ _WRITE_HINT = "the job that records baselines needs `permissions: {contents: wri
 
 @dataclass(frozen=True)
 class Item:
-    """One entry of a git tree: its type (``blob``, ``tree``) and object id."""
+    """One entry of a git tree: its type (``blob``, ``tree``, ``commit``), mode and object id.
+
+    The mode tells a regular file (``100644``, ``100755``) from a symbolic link (``120000``), both
+    blobs; a tree is ``040000`` and a submodule ``160000``.
+    """
 
     type: str
     sha: str
+    mode: str
 
 
 def file_item(path: str, *, content: str | None = None, sha: str | None = None) -> dict[str, Any]:
@@ -118,22 +123,32 @@ class GitData:
                 )
             tree_sha = str(data["sha"])
             self._trees[tree_sha] = {
-                str(item["path"]): Item(str(item["type"]), str(item["sha"])) for item in data["tree"]
+                str(item["path"]): Item(str(item["type"]), str(item["sha"]), str(item["mode"]))
+                for item in data["tree"]
             }
             if tree_sha != sha:
                 self._commit_trees[sha] = tree_sha
         return tree_sha, self._trees[tree_sha]
 
-    def lookup(self, root: str, path: str) -> Item | None:
-        """The entry at `path` below tree (or commit) `root`, reading one tree per directory level."""
-        *dirs, name = path.split("/")
+    def walk(self, root: str, path: str) -> list[tuple[str, Item]]:
+        """The entries along `path` below tree (or commit) `root`, each with its path, as far as they
+        exist: the walk stops at a missing name, and at an entry that is not a tree before the end.
+
+        One tree is read per directory level. Whether each entry is what the caller expects there is
+        the caller's to judge: a file where a directory should be is not the same as nothing there.
+        """
+        found: list[tuple[str, Item]] = []
         _, items = self.tree(root)
-        for part in dirs:
+        parts = path.split("/")
+        for depth, part in enumerate(parts, start=1):
             item = items.get(part)
-            if item is None or item.type != "tree":
-                return None
+            if item is None:
+                break
+            found.append(("/".join(parts[:depth]), item))
+            if depth == len(parts) or item.type != "tree":
+                break
             _, items = self.tree(item.sha)
-        return items.get(name)
+        return found
 
     def blob(self, sha: str) -> bytes:
         # Blobs come whole up to 100 MB; the contents API stops at 1 MB.

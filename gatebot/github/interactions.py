@@ -40,14 +40,16 @@ def reply(gh: Github, repository: str, number: int, body: str) -> None:
     )
 
 
-def rerun(gh: Github, repository: str, run_id: int) -> bool:
-    """Ask GitHub to re-run a workflow run; False when the token may not (then the caller re-publishes)."""
+def rerun(gh: Github, repository: str, run_id: int, *, head_sha: str) -> bool:
+    """Ask GitHub to re-run a workflow run of commit `head_sha`; False when the token may not, or the run
+    is not of that commit (then the caller re-publishes)."""
+
+    def ask() -> bool:
+        run = gh.get_repo(repository).get_workflow_run(run_id)
+        return run.head_sha == head_sha and bool(run.rerun())
+
     try:
-        return call(
-            f"re-running workflow run {run_id}",
-            "actions: write",
-            lambda: bool(gh.get_repo(repository).get_workflow_run(run_id).rerun()),
-        )
+        return call(f"re-running workflow run {run_id}", "actions: write", ask)
     except GitHubAPIError as error:
         if error.status in (403, 404, 409, 422):
             return False

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from gatebot.importers._common import (
     close,
     column_mean,
     decode_json,
-    describe_slices,
+    describe_fields,
     fail,
     keep_scores,
     read_bytes,
@@ -115,7 +115,7 @@ def import_lm_eval(path: Path, options: ImportOptions) -> Imported:
         read.extend(lines)
         examples = _attach_checked(examples, agg, groups, skipped)
         columns = len(examples.scores)
-        read.append(f"{len(examples)} examples, {columns} per-example metrics, {describe_slices(examples)}")
+        read.append(f"{len(examples)} examples, {columns} per-example metrics, {describe_fields(examples)}")
     results = Results(
         benchmark=_benchmark(top),
         model=_model(doc),
@@ -282,9 +282,11 @@ def _read_samples(
         row = builder.row(f"{task}/{doc_id}")
         builder.fixed_slice("task", row, task)
         doc = record.get("doc")
-        if builder.explicit and isinstance(doc, dict):
+        if isinstance(doc, dict):
+            # Docs hold whole data-set rows: their fields are slices only when named, metadata always.
+            offer = builder.offer_slice if builder.explicit else builder.offer_meta
             for key, value in doc.items():
-                builder.offer_slice(str(key), row, value)
+                offer(str(key), row, value)
         for metric in _sample_metrics(record, task, names):
             name = names.get((task, metric, filter_name))
             if name is None:
@@ -336,7 +338,7 @@ def _attach_checked(examples: Examples, agg: _Aggregates, groups: set[str], skip
             elif reason:
                 skipped.append(f"{name}: no per-example scores: {reason}")
     ordered = [n for n in agg.metrics if n in scores]
-    return keep_scores(Examples(examples.ids, scores, examples.slices), ordered)
+    return keep_scores(replace(examples, scores=scores), ordered)
 
 
 def _mismatch(values: FloatArray, reported: float) -> str | None:

@@ -23,7 +23,7 @@ from gatebot.importers._common import (
     ImportOptions,
     as_number,
     decode_json,
-    describe_slices,
+    describe_fields,
     fail,
     means,
     read_bytes,
@@ -196,7 +196,7 @@ def _import_target(
     )
     line = (
         f"{target.name}: {len(examples)} tests ({passed} passed, {failed} failed, {errors} errors), "
-        f"metrics: {', '.join(examples.scores)}; {describe_slices(examples)}"
+        f"metrics: {', '.join(examples.scores)}; {describe_fields(examples)}"
     )
     return results, [line]
 
@@ -248,9 +248,10 @@ def _add_slices(builder: ColumnBuilder, row: _Row, index: int, options: ImportOp
     for key, value in variables.items():
         builder.offer_slice(key, index, value)
     metadata = (case.metadata if case is not None else None) or {}
-    for key in options.slices or ():
-        if key not in variables and key in metadata:
-            builder.offer_slice(key, index, metadata[key])
+    named = set(options.slices or ())
+    for key, value in metadata.items():
+        if key not in variables:
+            (builder.offer_slice if key in named else builder.offer_meta)(key, index, value)
 
 
 def _benchmark(path: Path, doc: _File) -> str:

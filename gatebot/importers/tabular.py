@@ -19,7 +19,7 @@ from gatebot.importers._common import (
     Imported,
     ImportOptions,
     decode_json,
-    describe_slices,
+    describe_fields,
     fail,
     means,
 )
@@ -114,7 +114,7 @@ class _Table:
         )
         read = (
             f"{len(examples)} examples from {self.path.name}; metrics: {', '.join(examples.scores)}; "
-            f"{describe_slices(examples)}",
+            f"{describe_fields(examples)}",
         )
         return Imported((results,), fmt, read, tuple(skipped))
 

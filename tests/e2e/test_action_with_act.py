@@ -24,7 +24,7 @@ import pytest
 
 from tests.fakegithub import FakeGitHub, Repository
 from tests.fakegithub import events as payloads
-from tests.github.harness import seed_pull_request
+from tests.github.harness import fork_run_completed, seed_pull_request
 
 pytestmark = pytest.mark.e2e
 
@@ -229,7 +229,7 @@ def test_act_fork_pull_request__bundle__published_by_workflow_run(act_repo: ActR
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.write(bundle, "gatebot-bundle.json")
     act_repo.repo.add_artifact(run.id, "gatebot-bundle", archive.getvalue())
-    publish_event = payloads.workflow_run_from_pull_request(fork=True, with_pull_requests=False)
+    publish_event = fork_run_completed(event)
     publish_event["workflow_run"]["id"] = run.id
     publish_event["workflow_run"]["head_sha"] = head
     published = act_repo.act("workflow_run", publish_event, "publish.yml")

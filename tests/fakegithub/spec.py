@@ -164,7 +164,7 @@ def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
-def _keyword_message(error: ValidationError) -> str:
+def _keyword_message(error: ValidationError) -> str:  # noqa: PLR0912 - one branch per JSON Schema keyword
     keyword = error.validator
     value = error.validator_value
     instance = error.instance
@@ -495,7 +495,7 @@ class Spec:
             return []
         return github_messages(self.schema_errors(operation.body_pointer, body))
 
-    def response_problems(
+    def response_problems(  # noqa: PLR0912 - each check of a response against the description
         self, operation: Operation | None, status: int, body: Any, headers: Mapping[str, str]
     ) -> list[str]:
         """Why a response does not match the description (empty when it does)."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from tests.fakegithub import FakeGitHub, Repository
 from tests.fakegithub import events as payloads
+from tests.fakegithub.git import TreeEntry
 from tests.fakegithub.state import PullFile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -208,6 +209,17 @@ def _step_files(job: Path, step: str, env: dict[str, str]) -> dict[str, str]:
     return {**env, **files}
 
 
+def fork_run_completed(event: dict[str, Any]) -> dict[str, Any]:
+    """The workflow_run event the publish workflow gets when the run of a fork's pull request `event`
+    completes: the run's head commit, branch and repository are the pull request's head."""
+    head = event["pull_request"]["head"]
+    published = payloads.workflow_run_from_pull_request(
+        fork=True, with_pull_requests=False, head_branch=head["ref"], head_sha=head["sha"]
+    )
+    published["workflow_run"]["head_repository"] = json.loads(json.dumps(head["repo"]))
+    return published
+
+
 def outputs(path: Path) -> dict[str, str]:
     lines = path.read_text().splitlines()
     outputs: dict[str, str] = {}
@@ -241,3 +253,24 @@ def synchronize(event: dict[str, Any], head_sha: str) -> dict[str, Any]:
     moved["after"] = head_sha
     moved["pull_request"]["head"]["sha"] = head_sha
     return moved
+
+
+SYMLINK_MODE = "120000"
+SUBMODULE_MODE = "160000"
+
+
+def commit_entry(repo: Repository, branch: str, path: str, mode: str, target: str | bytes) -> str:
+    """Commit one tree entry of any mode on `branch`, as `git` could push it: a symbolic link
+    (`target` is where it points), a submodule (`target` is a commit id) or a regular file."""
+    tip = repo.branch(branch)
+    assert tip is not None, f"no branch {branch}"
+    if mode == SUBMODULE_MODE:
+        entry = TreeEntry(path.rsplit("/", 1)[-1], mode, "commit", str(target))
+    else:
+        data = target.encode() if isinstance(target, str) else target
+        entry = TreeEntry(path.rsplit("/", 1)[-1], mode, "blob", repo.store.put_blob(data))
+    tree = repo.store.edit_tree(repo.store.commits[tip].tree, {path: entry})
+    who = repo.signature("octocat")
+    new = repo.store.put_commit(tree, [tip], f"Change {path}", author=who, committer=who)
+    repo.set_ref(f"refs/heads/{branch}", new)
+    return new

@@ -24,6 +24,7 @@ from tests.github.harness import (
     TOKEN,
     ActionHarness,
     checks,
+    fork_run_completed,
     opened,
     outputs,
     statuses,
@@ -234,7 +235,7 @@ def test_fork_pull_request__bundle__then_publish_posts_it(action: ActionHarness)
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.write(bundle, "gatebot-bundle.json")
     action.repo.add_artifact(workflow_run.id, "gatebot-bundle", archive.getvalue())
-    publish_event = payloads.workflow_run_from_pull_request(fork=True, with_pull_requests=False)
+    publish_event = fork_run_completed(event)
     publish_event["workflow_run"]["id"] = workflow_run.id
     publish_event["workflow_run"]["head_sha"] = head
     publish_event["repository"]["full_name"] = REPO
@@ -250,7 +251,7 @@ def test_publish__bundle_for_another_commit__refused(action: ActionHarness, tmp_
     action.pull_request(event, ["models/ticket-router.npz"])
     action.fake.add_token("ghs_forkread", {scope: "read" for scope in PERMISSIONS})
     bundle = Path(action.gate("pull_request", event, token="ghs_forkread").outputs["bundle"])
-    publish_event = payloads.workflow_run_from_pull_request(fork=True, with_pull_requests=False)
+    publish_event = fork_run_completed(event)
     publish_event["workflow_run"]["head_sha"] = "f" * 40
     published = action.run("workflow_run", publish_event, "publish", str(bundle))
     assert published.code == 2
@@ -267,7 +268,7 @@ def test_publish__hostile_verdict__rendered_escaped(action: ActionHarness) -> No
     bundle["verdict"]["metrics"][0]["name"] = "<img src=x onerror=alert(1)> @everyone"
     bundle["verdict"]["runs"][0]["notes"] = ["[click](https://evil.example) <script>x</script>"]
     bundle_path.write_text(json.dumps(bundle))
-    publish_event = payloads.workflow_run_from_pull_request(fork=True, with_pull_requests=False)
+    publish_event = fork_run_completed(event)
     publish_event["workflow_run"]["head_sha"] = event["pull_request"]["head"]["sha"]
     published = action.run("workflow_run", publish_event, "publish", str(bundle_path))
     assert published.code == 0, published.stdout + published.stderr
@@ -285,7 +286,7 @@ def test_publish__bundle_naming_another_check__refused(action: ActionHarness) ->
     bundle = json.loads(bundle_path.read_text())
     bundle["check_name"] = "required-security-scan"
     bundle_path.write_text(json.dumps(bundle))
-    publish_event = payloads.workflow_run_from_pull_request(fork=True, with_pull_requests=False)
+    publish_event = fork_run_completed(event)
     publish_event["workflow_run"]["head_sha"] = event["pull_request"]["head"]["sha"]
     published = action.run("workflow_run", publish_event, "publish", str(bundle_path))
     assert published.code == 2
@@ -314,7 +315,7 @@ def test_fork_pull_request_touching_no_model__publish_sets_a_neutral_check(actio
     action.fake.add_token("ghs_forkread", {scope: "read" for scope in PERMISSIONS})
     gated = action.gate("pull_request", event, token="ghs_forkread")
     assert gated.code == 0, gated.stdout + gated.stderr
-    publish_event = payloads.workflow_run_from_pull_request(fork=True, with_pull_requests=False)
+    publish_event = fork_run_completed(event)
     publish_event["workflow_run"]["head_sha"] = event["pull_request"]["head"]["sha"]
     published = action.run("workflow_run", publish_event, "publish", gated.outputs["bundle"])
     assert published.code == 0, published.stdout + published.stderr

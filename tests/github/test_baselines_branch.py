@@ -31,6 +31,8 @@ from gatebot.github.git_data import github_is_ancestor
 from gatebot.results import Results
 from tests.factories import make_results
 from tests.fakegithub import FakeGitHub, Repository
+from tests.fakegithub.git import BLOB_MODE
+from tests.github.harness import SUBMODULE_MODE, SYMLINK_MODE, commit_entry
 
 from .conftest import GATEBOT_PERMISSIONS, READ_ONLY_PERMISSIONS, WRITE_TOKEN
 
@@ -487,6 +489,82 @@ def test_entry_with_bad_json_inside_the_gzip__names_the_file(store: BaselineStor
     )
 
     with pytest.raises(InputError, match=rf"^gatebot-baselines:{first.entry.entry}: the JSON ends early"):
+        store.load(store.history("router", "tickets")[0])
+
+
+@pytest.mark.parametrize(
+    ("corruption", "said"),
+    [
+        (("baselines/router", BLOB_MODE, "notes"), "is a file where the baselines layout has a directory"),
+        (
+            ("baselines/router", SYMLINK_MODE, "../x"),
+            "is a symbolic link where the baselines layout has a directory",
+        ),
+        (
+            ("baselines/router/tickets", SUBMODULE_MODE, "ab" * 20),
+            "is a submodule where the baselines layout has a directory",
+        ),
+        (
+            ("baselines/router/tickets/history.jsonl", SYMLINK_MODE, "../../x"),
+            "is a symbolic link where the baselines layout has a regular file",
+        ),
+        (("baselines", BLOB_MODE, ""), "is a file where the baselines layout has a directory"),
+        (
+            ("layout.json", SYMLINK_MODE, "baselines"),
+            "is a symbolic link where the baselines layout has a regular file",
+        ),
+    ],
+)
+def test_shape_the_layout_does_not_allow__read_and_record_name_the_path__nothing_overwritten(
+    store: BaselineStore, repo: Repository, corruption: tuple[str, str, str], said: str
+) -> None:
+    path, mode, target = corruption
+    store.record(router(1), commit=sha(1), recorded_at=WHEN)
+    commit_entry(repo, BRANCH, path, mode, target)
+    tip = repo.branch(BRANCH)
+
+    with pytest.raises(InputError) as read:
+        store.history("router", "tickets")
+    with pytest.raises(InputError) as found_baseline:
+        store.find_baseline("router", "tickets", base_sha=sha(1), is_ancestor=lambda _a, _d: True)
+    with pytest.raises(InputError) as write:
+        store.record(router(2), commit=sha(2), recorded_at=WHEN)
+
+    message = read.value.one_line()
+    assert message.startswith(f"gatebot-baselines:{path}: {said}; gatebot neither reads nor writes over it")
+    assert "\n" not in message
+    assert f"git show origin/gatebot-baselines:{path}" in message
+    assert found_baseline.value.one_line() == message == write.value.one_line()
+    assert repo.branch(BRANCH) == tip
+
+
+def test_entries_directory_turned_into_a_file__load_and_record_refuse__nothing_overwritten(
+    store: BaselineStore, repo: Repository
+) -> None:
+    store.record(router(1), commit=sha(1), recorded_at=WHEN)
+    entries = "baselines/router/tickets/entries"
+    repo.commit({entries: "not a directory"}, branch=BRANCH)
+    tip = repo.branch(BRANCH)
+    (entry,) = store.history("router", "tickets")  # the history itself is intact
+
+    with pytest.raises(InputError, match=rf"^gatebot-baselines:{entries}: is a file where .* a directory"):
+        store.load(entry)
+    with pytest.raises(InputError, match=rf"^gatebot-baselines:{entries}: is a file where"):
+        store.record(router(2), commit=sha(2), recorded_at=WHEN)
+    assert repo.branch(BRANCH) == tip
+    assert repo.file(entries, BRANCH) == b"not a directory"
+
+
+def test_entry_file_turned_into_a_symbolic_link__load_names_it(
+    store: BaselineStore, repo: Repository
+) -> None:
+    first = store.record(router(1), commit=sha(1), recorded_at=WHEN)
+    commit_entry(repo, BRANCH, first.entry.entry, SYMLINK_MODE, "../../other/entry.json.gz")
+
+    with pytest.raises(
+        InputError,
+        match=rf"^gatebot-baselines:{first.entry.entry}: is a symbolic link where .* a regular file",
+    ):
         store.load(store.history("router", "tickets")[0])
 
 

@@ -14,7 +14,7 @@ from gatebot.baselines import BaselineStore
 from gatebot.commands import report_part
 from gatebot.results import load_results
 from tests.fakegithub import events as payloads
-from tests.github.harness import DEMO, REPO, ActionHarness, checks, opened
+from tests.github.harness import DEMO, REPO, SYMLINK_MODE, ActionHarness, checks, commit_entry, opened
 
 BRANCH = "gatebot-baselines"
 
@@ -110,6 +110,32 @@ def test_corrupt_history_on_the_branch__one_line_error_and_failing_check(action:
     assert [(c.conclusion, c.title) for c in checks(action.repo)] == [("failure", "gatebot could not run")]
 
 
+def test_model_directory_turned_into_a_symlink__gate_and_record_fail_loudly__branch_kept(
+    action: ActionHarness,
+) -> None:
+    store = _store(action)
+    sha = action.repo.commit({"a": "1"}, branch="master")
+    store.record(_demo_baseline(), commit=sha, recorded_at="2026-11-01T00:00:00Z")
+    commit_entry(action.repo, BRANCH, "baselines/ticket-router", SYMLINK_MODE, "../elsewhere")
+    tip = action.repo.branch(BRANCH)
+    event = opened()
+    event["pull_request"]["base"]["sha"] = sha
+    action.pull_request(event, ["models/ticket-router.npz"])
+
+    gated = action.gate("pull_request", event)
+    assert gated.code == 2, gated.stdout + gated.stderr
+    (error,) = [line for line in gated.stdout.splitlines() if line.startswith("::error")]
+    assert "gatebot-baselines:baselines/ticket-router: is a symbolic link where" in error
+    assert [(c.conclusion, c.title) for c in checks(action.repo)] == [("failure", "gatebot could not run")]
+
+    action.fake.add_token("ghs_push", {"contents": "write"})
+    pushed = action.repo.commit({"models/ticket-router.npz": b"weights"})
+    recorded = action.run("push", _push(pushed, ["models/ticket-router.npz"]), "action", token="ghs_push")
+    assert recorded.code == 2, recorded.stdout + recorded.stderr
+    assert "gatebot-baselines:baselines/ticket-router: is a symbolic link where" in recorded.stdout
+    assert action.repo.branch(BRANCH) == tip
+
+
 def _git(cwd: Path, *args: str) -> str:
     done = subprocess.run(
         ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args],
@@ -162,6 +188,45 @@ def test_mode_record__every_model_recorded_at_the_workflow_commit(action: Action
     assert run.code == 0, run.stdout + run.stderr
     (entry,) = _store(action).history("ticket-router", "tickets")
     assert entry.commit == "0" * 40  # GITHUB_SHA of the harness's job
+
+
+def test_mode_record__pull_request_target__refused_with_the_reason_and_nothing_written(
+    action: ActionHarness,
+) -> None:
+    # pull_request_target runs on the base branch with a write token: the fork's code must not record.
+    action.fake.add_token("ghs_record", {"contents": "write", "checks": "write"})
+    event = opened()
+    action.pull_request(event, ["models/ticket-router.npz"])
+    _, env = action.environ("pull_request_target", event, token="ghs_record")
+    env["GITHUB_REF"] = "refs/heads/master"
+    done = subprocess.run(
+        [sys.executable, "-m", "gatebot", "action", "--record"],
+        cwd=action.workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    (error,) = [line for line in done.stdout.splitlines() if line.startswith("::error")]
+    assert "mode record writes the baselines branch, so it runs only on a push to or a workflow_dispatch" in (
+        error
+    )
+    assert "not on pull_request_target" in error
+    assert "Traceback" not in done.stderr
+    assert action.repo.branch(BRANCH) is None
+    assert [e for e in action.fake.log.entries if e.method != "GET"] == []
+
+
+def test_mode_record__workflow_dispatch_of_another_branch__refused(action: ActionHarness) -> None:
+    action.fake.add_token("ghs_record", {"contents": "write"})
+    event = payloads.load("workflow_dispatch")
+    event["ref"] = "refs/heads/feature"
+    run = action.run("workflow_dispatch", event, "action", "--record", token="ghs_record")
+    assert run.code == 2
+    assert "not on workflow_dispatch on refs/heads/feature" in run.stdout
+    assert action.repo.branch(BRANCH) is None
 
 
 def test_cli_baseline_save_to_branch__recorded_by_hand(action: ActionHarness, tmp_path: Path) -> None:

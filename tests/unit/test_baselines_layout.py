@@ -15,6 +15,7 @@ from gatebot.baselines.layout import (
     append_line,
     backoff_delay,
     check_branch_name,
+    check_walk,
     choose_baseline,
     compress,
     decode_entry,
@@ -196,3 +197,44 @@ def test_entry__compressed_bytes_are_reproducible_and_decode_to_the_results() ->
     with pytest.raises(InputError, match="holds other/b, expected m/b"):
         other, other_digest = encode_entry(make_results({"acc": [1]}, model="other"))
         decode_entry(compress(other), replace(recorded, entry_sha256=other_digest), branch="gb")
+
+
+def test_check_walk__directories_then_a_regular_file__found_or_absent() -> None:
+    path = "baselines/m/b/history.jsonl"
+    dirs = [("baselines", "040000"), ("baselines/m", "040000"), ("baselines/m/b", "040000")]
+    assert check_walk("gb", path, [*dirs, (path, "100644")]) is True
+    assert check_walk("gb", path, [*dirs, (path, "100755")]) is True
+    assert check_walk("gb", path, dirs) is False  # nothing there yet: a new pair
+    assert check_walk("gb", path, []) is False
+    assert check_walk("gb", "baselines/m/b", dirs, directory=True) is True
+
+
+@pytest.mark.parametrize(
+    ("walked", "said"),
+    [
+        ([("baselines", "100644")], "gb:baselines: is a file where the baselines layout has a directory"),
+        (
+            [("baselines", "040000"), ("baselines/m", "120000")],
+            "gb:baselines/m: is a symbolic link where the baselines layout has a directory",
+        ),
+        (
+            [("baselines", "040000"), ("baselines/m", "160000")],
+            "gb:baselines/m: is a submodule where the baselines layout has a directory",
+        ),
+    ],
+)
+def test_check_walk__shape_the_layout_does_not_allow__one_line_naming_the_path(
+    walked: list[tuple[str, str]], said: str
+) -> None:
+    with pytest.raises(InputError) as error:
+        check_walk("gb", "baselines/m/b/history.jsonl", walked)
+    assert error.value.one_line().startswith(said + "; gatebot neither reads nor writes over it")
+    assert "git show origin/gb:" in error.value.hint
+
+
+def test_check_walk__history_file_that_is_a_link_or_a_directory__refused() -> None:
+    path = "baselines/m/b/history.jsonl"
+    dirs = [("baselines", "040000"), ("baselines/m", "040000"), ("baselines/m/b", "040000")]
+    for mode, found in (("120000", "a symbolic link"), ("040000", "a directory")):
+        with pytest.raises(InputError, match=f"is {found} where the baselines layout has a regular file"):
+            check_walk("gb", path, [*dirs, (path, mode)])

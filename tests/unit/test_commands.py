@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from gatebot.commands import (
@@ -11,12 +14,26 @@ from gatebot.commands import (
     Verb,
     addressed,
     decode_state,
+    digest,
     encode_state,
     parse_commands,
+    reply_to,
     respond,
 )
 
 SHA = "a" * 40
+
+
+ES = Regression(model="m", benchmark="b", metric="accuracy", slice_key="language", slice_value="es")
+NLL = Regression(model="m", benchmark="b", metric="nll")
+OVERALL = Regression(model="m", benchmark="b", metric="accuracy")
+
+
+def _accept(text: str, state: State) -> State:
+    (command,) = parse_commands(text)
+    response = respond(command, login="alice", state=state, head_sha=SHA, now="t")
+    assert response.state is not None, response.reply
+    return response.state
 
 
 def _state(*acceptances: Acceptance) -> State:
@@ -55,6 +72,32 @@ def test_accept__target_and_reason() -> None:
 )
 def test_command_in_code_quote_or_mid_line__not_a_command(body: str) -> None:
     assert parse_commands(body) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("<!--\n/gatebot accept all hidden\n-->", id="HTML comment"),
+        pytest.param("Thanks! <!--\n/gatebot accept all hidden\n-->", id="inline HTML comment"),
+        pytest.param("<pre>\n/gatebot accept all in pre\n</pre>", id="pre"),
+        pytest.param("<div>\n/gatebot accept all in a div\n</div>", id="HTML block"),
+        pytest.param("> a quote\n/gatebot accept all lazy continuation", id="lazy blockquote continuation"),
+        pytest.param("```\ncode\n```text\n/gatebot accept all still in code", id="fence not closed"),
+        pytest.param("- /gatebot accept all in a list", id="list item"),
+        pytest.param("# /gatebot accept all heading", id="heading"),
+        pytest.param("a | b\n--|--\n/gatebot accept all | cell", id="table cell"),
+        pytest.param("`code\n/gatebot accept all` in a code span", id="code span across lines"),
+    ],
+)
+def test_command_readers_do_not_see_as_text__not_a_command(body: str) -> None:
+    assert parse_commands(body) == []
+
+
+def test_command_lines__each_line_of_a_top_level_paragraph() -> None:
+    body = "Reviewed.\n/gatebot accept all *on* `purpose` [see](https://x.test) <b>now</b>\n\n/gatebot help"
+    accept, help_ = parse_commands(body)
+    assert (accept.verb, accept.target, accept.reason) == (Verb.ACCEPT, "all", "*on* `purpose` see now")
+    assert help_.verb is Verb.HELP
 
 
 @pytest.mark.parametrize(
@@ -126,3 +169,79 @@ def test_acceptance_for_old_commit__expired_after_push() -> None:
     state = _state(old)
     assert state.expired_acceptances() == (old,)
     assert state.check_conclusion() == "failure"
+
+
+def test_accept_all__another_model_could_not_be_compared__check_still_fails_and_reply_says_why() -> None:
+    state = _state().model_copy(update={"blocking": ("m2/b could not be compared",)})
+    (command,) = parse_commands("/gatebot accept all traded for latency")
+    response = respond(command, login="alice", state=state, head_sha=SHA, now="t")
+    assert response.state is not None and response.state.unaccepted() == ()
+    assert response.state.check_conclusion() == "failure"
+    assert response.state.check_title() == "1 regression"
+    assert "still fails: m2/b could not be compared" in (response.reply or "")
+
+
+def test_accept_all__rerun_of_the_commit_finds_more_regressions__acceptance_lapses() -> None:
+    accepted = _accept("/gatebot accept all traded for latency", _state())
+    assert accepted.check_conclusion() == "success"
+    rerun = accepted.model_copy(update={"regressions": (*accepted.regressions, OVERALL)})
+    assert rerun.check_conclusion() == "failure"
+    assert rerun.lapsed_acceptances() == accepted.acceptances
+    assert [r.label for r in rerun.unaccepted()] == ["accuracy on language=es", "nll", "accuracy"]
+
+
+def test_accept_a_slice__rerun_adds_a_regression_elsewhere__the_slice_stays_accepted_only() -> None:
+    accepted = _accept("/gatebot accept language=es retiring it", _state())
+    rerun = accepted.model_copy(update={"regressions": (ES, NLL, OVERALL)})
+    assert rerun.current_acceptances() == accepted.acceptances
+    assert [r.label for r in rerun.unaccepted()] == ["nll", "accuracy"]
+    assert rerun.check_conclusion() == "failure"
+
+
+def test_acceptance__a_regression_that_went_missing_is_another_regression() -> None:
+    accepted = _accept("/gatebot accept nll known", _state())
+    missing = NLL.model_copy(update={"missing": True})
+    rerun = accepted.model_copy(update={"regressions": (ES, missing)})
+    assert rerun.lapsed_acceptances() == accepted.acceptances
+
+
+def test_digest__order_does_not_matter__content_does() -> None:
+    assert digest((ES, NLL)) == digest((NLL, ES)) != digest((ES,))
+
+
+def test_state_of_the_first_version__not_read() -> None:
+    document = _state().model_dump(by_alias=True)
+    document["schema"] = "gatebot/state@1"
+    raw = base64.b64encode(json.dumps(document).encode()).decode()
+    assert decode_state(f"<!-- gatebot:state {raw} -->") is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "/gatebot help",
+        "/gatebot approve",
+        "/gatebot accept",
+        "/gatebot accept bleu @octo-org/team <b>fine</b>",
+        "/gatebot accept all ok",
+        "/gatebot rerun please",
+    ],
+)
+def test_replies__mention_the_commenter_first__no_line_is_a_command(body: str) -> None:
+    (command,) = parse_commands(body)
+    for head in (SHA, "b" * 40):
+        reply = respond(command, login="alice", state=_state(), head_sha=head, now="t").reply
+        if reply is None:
+            continue
+        assert reply.startswith("@alice ")
+        assert reply.count("@") == 1 or "@\u200b" in reply  # any other @ is escaped
+        assert parse_commands(reply) == [] and not addressed(reply)
+
+
+def test_reply_to__a_line_that_would_start_with_a_command__neutralised() -> None:
+    reply = reply_to("alice", "see:\n/gatebot accept all x\n  /gatebot help")
+    assert reply.startswith("@alice see:") and not addressed(reply) and parse_commands(reply) == []
+
+
+def test_reply_to__not_a_login__escaped_not_mentioned() -> None:
+    assert reply_to("octo-org/team", "hi").startswith("@\u200bocto-org/team")

@@ -7,15 +7,16 @@ last test of each table checks that every `Status` and every `Outcome` has a row
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
 from gatebot import decision
-from gatebot.config import DEFAULT_ALPHA, MetricConfig
+from gatebot.config import DEFAULT_ALPHA, Config, MetricConfig, parse_config
 from gatebot.decision import Adjusted, Decision
 from gatebot.stats import PairedResult
-from gatebot.verdict import Comparability, GateReport, Outcome, Row, Status, Verdict
-from tests.factories import make_results
+from gatebot.verdict import Comparability, GateReport, Outcome, Reference, Row, Status, Verdict
+from tests.factories import make_results, sliced_report
 
 ACCURACY = MetricConfig(direction="higher", min_effect=0.01)
 LOSS = MetricConfig(direction="lower", min_effect=0.01)
@@ -516,3 +517,113 @@ def test_title_after_acceptance__latest_acceptance_cut_to_255() -> None:
     assert decision.title_after_acceptance("1 regression", accepted_by=None) == "1 regression"
     title = decision.title_after_acceptance("1 regression", accepted_by=("alice", "x" * 300))
     assert title.startswith("Accepted by @alice: xxx") and len(title) == 255
+
+
+# --- a verdict read back from someone else's document -------------------------------------------------
+
+
+def _config(**gate: object) -> Config:
+    return parse_config(
+        {
+            "models": {
+                "m": {"benchmarks": ["b"], "reference": "base", "gate_on_reference": True},
+                "base": {"benchmarks": ["b"]},
+            },
+            "benchmarks": {"b": {"run": "true"}},
+            "metrics": {"accuracy": {"direction": "higher"}, "nll": {"direction": "lower", "gate": False}},
+            "gate": {"min_slice_size": 30, **gate},
+        },
+        where="t",
+    )
+
+
+def test_rejudge__passed_claimed_over_a_regressed_gated_slice__failed() -> None:
+    claimed = replace(verdict(WITHIN_NOISE), slice_rows=(row(Status.REGRESSED, slice_key="language"),))
+    assert claimed.outcome is Outcome.PASSED
+    for config in (None, _config()):
+        assert decision.rejudge(claimed, config).outcome is Outcome.FAILED
+
+
+def test_rejudge__failed_claimed_over_rows_that_pass__passed() -> None:
+    assert decision.rejudge(verdict(WITHIN_NOISE, outcome=Outcome.FAILED), None).outcome is Outcome.PASSED
+
+
+def test_rejudge__ungated_row_of_a_metric_the_judge_gates__gated_and_failed() -> None:
+    ungated = replace(row(Status.REGRESSED, slice_key="language"), gated=False)
+    small = replace(ungated, n=10)  # below min_slice_size: shown, never gates
+    not_gated = replace(ungated, metric="nll")
+    assert decision.rejudge(verdict(ungated), None).outcome is Outcome.PASSED  # no config: the rows' word
+    judged = decision.rejudge(verdict(ungated), _config())
+    assert judged.outcome is Outcome.FAILED and judged.regressions[0].gated
+    assert decision.rejudge(verdict(small), _config()).outcome is Outcome.PASSED
+    assert decision.rejudge(verdict(not_gated), _config()).outcome is Outcome.PASSED
+
+
+def test_rejudge__overlap_judged_by_the_judges_min_overlap() -> None:
+    low = replace(verdict(WITHIN_NOISE), comparability=replace(overlap(60), min_overlap=0.5))
+    assert decision.rejudge(low, None).outcome is Outcome.PASSED
+    assert decision.rejudge(low, _config()).outcome is Outcome.INCOMPARABLE
+    assert decision.rejudge(low, _config(min_overlap=0.5)).outcome is Outcome.PASSED
+
+
+def test_rejudge__reference_gating_the_judge_asks_for__failed() -> None:
+    reference = Reference(model="base", rows=(row(Status.REGRESSED),), gates=False)
+    claimed = replace(verdict(WITHIN_NOISE), reference=reference)
+    assert decision.rejudge(claimed, None).outcome is Outcome.PASSED
+    assert decision.rejudge(claimed, _config()).outcome is Outcome.FAILED
+
+
+def test_rejudge__no_baseline__the_judges_policy() -> None:
+    passed = decision.missing_baseline(CANDIDATE, policy="pass")
+    assert decision.rejudge(passed, _config()).outcome is Outcome.NO_BASELINE  # run-base, the default
+    assert decision.rejudge(passed, _config(missing_baseline="pass")).outcome is Outcome.PASSED
+    failed = decision.missing_baseline(CANDIDATE, policy="fail")
+    assert decision.rejudge(failed, _config(missing_baseline="pass")).outcome is Outcome.PASSED
+    # Without a config, the rows allow either: the document's word, never anything else.
+    assert decision.rejudge(passed, None).outcome is Outcome.PASSED
+    assert decision.rejudge(failed, None).outcome is Outcome.NO_BASELINE
+    assert decision.rejudge(replace(failed, outcome=Outcome.FAILED), None).outcome is Outcome.PASSED
+
+
+def test_rejudge__a_real_verdict__judged_as_it_was_computed() -> None:
+    report = sliced_report()
+    config = parse_config({"metrics": {"acc": {"direction": "higher"}}}, where="t")
+    assert decision.rejudge_report(report, config) == report
+    assert decision.rejudge_report(report, None) == report
+
+
+# (situation, the verdict, what fails it that no acceptance can cover)
+UNACCEPTABLE_TABLE = [
+    pytest.param(lambda: verdict(row(Status.REGRESSED), outcome=Outcome.FAILED), (), id="a regression"),
+    pytest.param(
+        lambda: verdict(outcome=Outcome.INCOMPARABLE), ("m/b could not be compared",), id="incomparable"
+    ),
+    pytest.param(
+        lambda: decision.missing_baseline(CANDIDATE, policy="fail"),
+        ("m/b has no baseline",),
+        id="no baseline, missing_baseline: fail",
+    ),
+    pytest.param(
+        lambda: decision.missing_baseline(CANDIDATE, policy="pass"), (), id="missing_baseline: pass"
+    ),
+    pytest.param(
+        lambda: decision.attach_reference(verdict(), AGAINST_REGRESSED, model="base", gates=True),
+        ("m/b: accuracy is worse than base's baseline",),
+        id="worse than a gating reference",
+    ),
+    pytest.param(
+        lambda: decision.attach_reference(verdict(), AGAINST_REGRESSED, model="base", gates=False),
+        (),
+        id="worse than a reference that only shows",
+    ),
+]
+
+
+@pytest.mark.parametrize(("judge", "problems"), UNACCEPTABLE_TABLE)
+def test_unacceptable_table(judge: Callable[[], Verdict], problems: tuple[str, ...]) -> None:
+    assert decision.unacceptable(judge()) == problems
+
+
+def test_accepted__every_regression_accepted_but_something_else_fails__not_accepted() -> None:
+    assert decision.accepted(Outcome.FAILED, regressions=1, unaccepted=0, blocking=0)
+    assert not decision.accepted(Outcome.FAILED, regressions=1, unaccepted=0, blocking=1)

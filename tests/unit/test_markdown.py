@@ -6,7 +6,7 @@ import re
 
 import cmarkgfm
 
-from gatebot.markdown import escape_md
+from gatebot.markdown import escape_md, mention
 
 _ZWSP = "\u200b"
 
@@ -31,3 +31,9 @@ def test_html_and_links__shown_as_text() -> None:
         str(escape_md("<img src=x onerror=alert(1)> [click](https://evil.example) @org/team"))
     )
     assert "<img" not in html and "<a " not in html and "@org" not in html
+
+
+def test_mention__a_login_notifies__a_team_or_markup_is_escaped() -> None:
+    assert mention("maintainer-mia") == "@maintainer-mia"
+    assert mention("octo-org/reviewers") == f"@{_ZWSP}octo-org/reviewers"
+    assert "<b>" not in mention("<b>x</b>") and _ZWSP in mention("-x")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gatebot.errors import InputError
-from gatebot.results import load_results, write_results
+from gatebot.results import SliceColumn, load_results, results_document, write_results
 from tests.factories import make_results, results_doc, write_json
 
 
@@ -38,6 +38,66 @@ def test_missing_scores__nan_not_zero(tmp_path: Path) -> None:
     loaded = load_results(write_json(tmp_path / "r.json", doc))
     assert loaded.examples is not None
     assert np.isnan(loaded.examples.scores["acc"][1])
+
+
+def test_meta__numbers_and_strings__columns_and_round_trip(tmp_path: Path) -> None:
+    doc = results_doc({"acc": [1, 0, 1]})
+    doc["examples"][0]["meta"] = {"input_chars": 120, "channel": "email"}
+    doc["examples"][1]["meta"] = {"input_chars": 4500.5}
+    doc["examples"][2]["meta"] = {"channel": "chat", "has_table": 1}
+    loaded = load_results(write_json(tmp_path / "r.json", doc))
+    assert loaded.examples is not None
+    meta = loaded.examples.meta
+    assert list(meta) == ["channel", "has_table", "input_chars"]
+    np.testing.assert_array_equal(meta["input_chars"], [120.0, 4500.5, np.nan])
+    channel = meta["channel"]
+    assert isinstance(channel, SliceColumn)
+    assert channel.levels == ("email", "chat")
+    np.testing.assert_array_equal(channel.codes, [0, -1, 1])
+    assert loaded.examples.slices == {}
+    assert [e.get("meta") for e in results_document(loaded)["examples"]] == [
+        {"channel": "email", "input_chars": 120},
+        {"input_chars": 4500.5},
+        {"channel": "chat", "has_table": 1},
+    ]
+    taken = loaded.examples.take(np.array([2, 0]))
+    np.testing.assert_array_equal(taken.meta["input_chars"], [np.nan, 120.0])
+
+
+def test_meta__in_a_sidecar__read_like_inline(tmp_path: Path) -> None:
+    doc = results_doc({"acc": [1, 0]})
+    doc["examples"][1]["meta"] = {"turns": 3}
+    (tmp_path / "ex.jsonl").write_text("\n".join(json.dumps(e) for e in doc.pop("examples")))
+    doc["examples_file"] = "ex.jsonl"
+    loaded = load_results(write_json(tmp_path / "r.json", doc))
+    assert loaded.examples is not None
+    np.testing.assert_array_equal(loaded.examples.meta["turns"], [np.nan, 3.0])
+
+
+def test_no_meta__document_unchanged(tmp_path: Path) -> None:
+    doc = results_doc({"acc": [1, 0]}, slices={"lang": ["en", "de"]})
+    loaded = load_results(write_json(tmp_path / "r.json", doc))
+    assert all("meta" not in e for e in results_document(loaded)["examples"])
+
+
+@pytest.mark.parametrize(
+    ("metas", "message"),
+    [
+        ([{"n": 1}, {"n": "one"}], "examples[1].meta.n is a string, but other examples have numbers"),
+        ([{"n": "a"}, {"n": 2}], "examples[1].meta.n is a number, but other examples have strings"),
+        ([{"flag": True}, {}], "examples[0].meta.flag"),
+        ([{"lang": "en"}, {}], "meta key 'lang' is also a slice key"),
+        ([{"n": [1, 2]}, {}], "examples[0].meta.n"),
+    ],
+)
+def test_bad_meta__one_line_input_error(tmp_path: Path, metas: list[dict[str, object]], message: str) -> None:
+    doc = results_doc({"acc": [1, 0]}, slices={"lang": ["en", "de"]})
+    for example, meta in zip(doc["examples"], metas, strict=True):
+        example["meta"] = meta
+    path = write_json(tmp_path / "r.json", doc)
+    with pytest.raises(InputError) as caught:
+        load_results(path)
+    assert message in caught.value.one_line()
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gatebot.activities import payloads
-from gatebot.commands import Acceptance, compose_comment, decode_state, report_part
+from gatebot.commands import (
+    Acceptance,
+    Regression,
+    compose_comment,
+    decode_state,
+    digest,
+    encode_state,
+    report_part,
+)
 from gatebot.errors import COULD_NOT_RUN
 from gatebot.github.checks import CHECK_TEXT_LIMIT
 from gatebot.github.comments import COMMENT_LIMIT, marker
-from gatebot.report import RenderOptions
+from gatebot.report import RenderOptions, check_title
+from gatebot.verdict import GateReport, Outcome, Row, Status, Verdict
 from tests.factories import sliced_report
 
 MARK = marker("default")
@@ -19,7 +30,14 @@ def _state():
 
 
 def _accepted(state, head_sha: str = HEAD):
-    acceptance = Acceptance(by="maintainer", at="now", target="all", reason="on purpose", head_sha=head_sha)
+    acceptance = Acceptance(
+        by="maintainer",
+        at="now",
+        target="all",
+        reason="on purpose",
+        head_sha=head_sha,
+        regressions=digest(state.regressions),
+    )
     return state.model_copy(update={"acceptances": (acceptance,)})
 
 
@@ -59,13 +77,17 @@ def test_accepted_comment__report_kept__overrides_and_summary_say_who() -> None:
 
 
 def test_state_check__accepted__success_with_who_accepted_in_the_title() -> None:
-    check = payloads.state_check(_accepted(_state()), "x" * (CHECK_TEXT_LIMIT + 10), details_url=None)
+    check = payloads.state_check(
+        _accepted(_state()), "x" * (CHECK_TEXT_LIMIT + 10), name="gatebot", head_sha=HEAD, details_url=None
+    )
     assert (check.conclusion, check.title) == ("success", "Accepted by @maintainer: on purpose")
     assert len(check.summary) == CHECK_TEXT_LIMIT
 
 
 def test_acceptance_for_an_earlier_commit__check_still_fails() -> None:
-    check = payloads.state_check(_accepted(_state(), head_sha="b" * 40), "", details_url=None)
+    check = payloads.state_check(
+        _accepted(_state(), head_sha="b" * 40), "", name="gatebot", head_sha=HEAD, details_url=None
+    )
     assert check.conclusion == "failure"
 
 
@@ -82,3 +104,102 @@ def test_neutral__comment_and_check_say_nothing_to_gate() -> None:
     assert "nothing to gate" in payloads.neutral_comment(MARK, payloads.NOTHING_TO_GATE)
     check = payloads.neutral_check("gatebot", HEAD, payloads.NOTHING_TO_GATE, details_url=None)
     assert (check.conclusion, check.title) == ("neutral", "No model artifacts changed")
+
+
+def _regressed_everywhere(metrics: int = 20, slices: int = 100) -> GateReport:
+    """Every metric regressed overall and on every slice: the largest report a gate can make."""
+
+    def regressed(metric: str, value: str | None) -> Row:
+        return Row(
+            metric=metric,
+            slice_key=None if value is None else "customer_segment",
+            slice_value=value,
+            status=Status.REGRESSED,
+            gated=True,
+            declared=True,
+            direction="higher",
+            n=100,
+            baseline=0.8,
+            candidate=0.6,
+            delta=-0.2,
+            test="sign test",
+            p_value=1e-6,
+            p_adjusted=1e-5,
+            fraction_scale=True,
+            reason="significant drop larger than min_effect",
+        )
+
+    names = [f"metric_{m:02d}_score" for m in range(metrics)]
+    verdict = Verdict(
+        model="ticket-router",
+        benchmark="tickets",
+        outcome=Outcome.FAILED,
+        rows=tuple(regressed(name, None) for name in names),
+        slice_rows=tuple(regressed(name, f"segment-{s:03d}") for name in names for s in range(slices)),
+        flips=(),
+        comparability=None,
+        method=None,
+    )
+    return GateReport((verdict,))
+
+
+def test_report_comment__20_metrics_x_100_slices_regressed__small_state_under_the_limit() -> None:
+    report = _regressed_everywhere()
+    state = payloads.verdict_state(report, head_sha=HEAD, run_id="7", check_name="gatebot")
+    body = payloads.report_comment(MARK, state, report, RenderOptions())
+    assert len(body) <= COMMENT_LIMIT
+    assert len(encode_state(state)) < 12_000
+    read = decode_state(body)
+    assert read == state
+    assert read is not None and read.total_regressions == 2020 > len(read.regressions) > 0
+    assert (report_part(body) or "").startswith("### ❌ gatebot: 2020 regressions")
+    assert state.title == check_title(report)[:255]
+
+
+def test_cut_state__narrow_acceptance_cannot_cover_unlisted_regressions__all_can() -> None:
+    state = payloads.verdict_state(_regressed_everywhere(), head_sha=HEAD, run_id="7", check_name="gatebot")
+
+    def accept(target: str):
+        acceptance = Acceptance(
+            by="maintainer",
+            at="now",
+            target=target,
+            reason="why",
+            head_sha=HEAD,
+            regressions=digest(state.named_by(target)),
+        )
+        return state.model_copy(update={"acceptances": (acceptance,)})
+
+    unlisted = 2020 - len(state.regressions)
+    narrow = accept("metric_00_score")
+    listed_open = len(narrow.unaccepted())
+    assert listed_open < len(state.regressions)  # the listed regressions of metric_00 are covered...
+    assert narrow.unaccepted_count() == listed_open + unlisted  # ...the unlisted ones cannot be
+    assert narrow.check_conclusion() == "failure"
+    assert accept("all").check_conclusion() == "success"
+    assert "All 2020 regressions accepted" in payloads.report_summary(
+        accept("all"), _regressed_everywhere(), RenderOptions()
+    )
+
+
+def test_verdict_state__another_model_could_not_be_compared__named_as_blocking() -> None:
+    (failed,) = sliced_report().verdicts
+    other = replace(failed, model="other", outcome=Outcome.INCOMPARABLE, rows=(), slice_rows=())
+    state = payloads.verdict_state(
+        GateReport((failed, other)), head_sha=HEAD, run_id="7", check_name="gatebot"
+    )
+    assert state.blocking == ("other/b could not be compared",)
+    accepted = _accepted(state)
+    assert accepted.unaccepted() == () and accepted.check_conclusion() == "failure"
+    summary = payloads.accepted_comment(MARK, accepted, compose_comment(MARK, state, "", "r\n"))[1]
+    assert "but the check still fails: other/b could not be compared" in summary
+
+
+def test_carry_acceptances__rerun_found_another_regression__lapsed_and_said() -> None:
+    previous = compose_comment(MARK, _accepted(_state()), "", "old report")
+    new = Regression(model="m", benchmark="b", metric="latency")
+    rerun = _state().model_copy(update={"regressions": (*_state().regressions, new)})
+    carried = payloads.carry_acceptances(rerun, previous)
+    assert carried.check_conclusion() == "failure"
+    body = payloads.report_comment(MARK, carried, sliced_report(), RenderOptions())
+    assert "Acceptances that no longer apply, because this commit's run found other regressions" in body

@@ -129,3 +129,37 @@ def test_default_slices__many_values_or_long_text_are_not_slices(tmp_path: Path)
     rows = [{"id": str(i), "acc": i % 2, "bucket": f"b{i % 3}", "uid": f"u{i}"} for i in range(30)]
     examples = import_results(_jsonl(tmp_path, rows)).results[0].examples
     assert examples is not None and list(examples.slices) == ["bucket"]
+
+
+def test_jsonl__other_columns__kept_as_metadata(tmp_path: Path) -> None:
+    rows = [
+        {"id": f"r{i}", "correct": i % 2, "turns": i % 3 + 1, "channel": ["email", "chat"][i % 2],
+         "user": f"u{i}", "prompt": "p" * (50 + i), "mixed": [1, "a"][i % 2]}
+        for i in range(6)
+    ]  # fmt: skip
+    options = ImportOptions(metric_columns=("correct",), slices=())
+    imported = import_results(_jsonl(tmp_path, rows), options=options)
+    examples = imported.results[0].examples
+    assert examples is not None and examples.slices == {}
+    assert list(examples.meta) == ["channel", "prompt_chars", "turns"]
+    assert examples.meta["turns"].tolist() == [1.0, 2.0, 3.0, 1.0, 2.0, 3.0]  # type: ignore[union-attr]
+    assert examples.meta["prompt_chars"].tolist() == [50.0, 51.0, 52.0, 53.0, 54.0, 55.0]  # type: ignore[union-attr]
+    assert examples.meta["channel"].levels == ("email", "chat")  # type: ignore[union-attr]
+    assert "metadata: channel, prompt_chars, turns" in imported.read[0]
+
+
+def test_csv__numbers_beside_the_metrics__metadata_with_missing_cells(tmp_path: Path) -> None:
+    text = "id,correct,input_chars,has_table\na,1,120,true\nb,0,,false\nc,1,4500,true\n"
+    options = ImportOptions(metric_columns=("correct",))
+    examples = import_results(_csv(tmp_path, text), options=options).results[0].examples
+    assert examples is not None
+    chars = examples.meta["input_chars"]
+    np.testing.assert_array_equal(chars, [120.0, np.nan, 4500.0])  # type: ignore[arg-type]
+    np.testing.assert_array_equal(examples.meta["has_table"], [1.0, 0.0, 1.0])  # type: ignore[arg-type]
+
+
+def test_jsonl__default_rule__text_column_kept_as_its_length(tmp_path: Path) -> None:
+    examples = import_results(_jsonl(tmp_path, ROWS)).results[0].examples
+    assert examples is not None
+    assert list(examples.meta) == ["prompt_chars"]
+    assert examples.meta["prompt_chars"].tolist() == [80.0] * 4  # type: ignore[union-attr]

@@ -13,6 +13,7 @@ from gatebot.compare import compare
 from gatebot.config import parse_config
 from gatebot.errors import InputError
 from gatebot.importers import ImportOptions, import_results
+from gatebot.results import SliceColumn
 
 NEGOTIATION = "Qwen__Qwen3-8B.negotiationtom.results_2026-07-08T18-15-33.115417.json"
 GEMMA = "google__gemma-2b.masakhaner.results_2026-01-16T15-23-47.285735.json"
@@ -207,3 +208,13 @@ def test_samples_file_of_another_task__error(generated: Path, tmp_path: Path) ->
     stray.write_text('{"doc_id": 0, "acc": 1.0}\n')
     with pytest.raises(InputError, match="task 'hellaswag' is not in"):
         import_results(_run(generated, "baseline"), options=ImportOptions(samples=(stray,)))
+
+
+def test_generated_run__doc_fields_not_named__kept_as_metadata(generated: Path) -> None:
+    imported = import_results(_run(generated, "baseline"))
+    examples = imported.results[0].examples
+    assert examples is not None and list(examples.slices) == ["task"]
+    assert list(examples.meta) == ["category", "label", "language", "question_chars"]
+    language = examples.meta["language"]
+    assert isinstance(language, SliceColumn) and set(language.levels) == {"en", "de", "fr"}
+    assert any("metadata: category, label, language, question_chars" in line for line in imported.read)

@@ -15,6 +15,7 @@ from gatebot.config import parse_config
 from gatebot.errors import InputError
 from gatebot.importers import ImportOptions, import_results
 from gatebot.importers.inspect_ai import value_to_float
+from gatebot.results import SliceColumn
 
 SCORED = "2025-02-11T15-18-04-05-00_popularity_mj7khqpMM4GBCfVQozKgzB.eval"
 UNSCORED = "2025-02-11T15-17-00-05-00_popularity_dPiJifoWeEQBrfWsAopzWr.eval"
@@ -193,3 +194,11 @@ def test_eval_members_read_from_sample_files_when_summaries_lack_metadata(refere
     assert examples is not None
     expected = [{"C": 1.0, "I": 0.0}[grades[ident]] for ident in examples.ids]
     assert examples.scores["match/accuracy"].tolist() == expected
+
+
+def test_metadata_not_named_as_slices__kept_as_metadata(generated: Path) -> None:
+    options = ImportOptions(slices=("category",))
+    examples = import_results(_quiz(generated, "baseline"), options=options).results[0].examples
+    assert examples is not None and list(examples.slices) == ["category"]
+    language = examples.meta["language"]
+    assert isinstance(language, SliceColumn) and set(language.levels) == {"en", "de", "fr"}

@@ -167,3 +167,10 @@ def test_one_provider_two_prompts__named_by_prompt(tmp_path: Path) -> None:
     assert imported.results[1].provenance["prompt"] == "Repeat {{x}}"
     with pytest.raises(InputError, match="provider 'echo' matches several"):
         import_results(path, options=ImportOptions(provider="echo"))
+
+
+def test_baseline__long_vars__kept_as_their_length(generated: Path) -> None:
+    examples = import_results(_output(generated, "baseline")).results[0].examples
+    assert examples is not None
+    assert list(examples.meta) == ["question_chars"]
+    assert examples.meta["question_chars"][0] == len("What is 7 + 5?")
