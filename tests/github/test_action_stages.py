@@ -7,15 +7,18 @@ around it hold the token and run none of that code. Run one after the other they
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
 from pathlib import Path
 
+from gatebot.action import run_action
 from gatebot.baselines import BaselineStore
 from gatebot.results import load_results
+from gatebot.settings import Settings
 from tests.fakegithub import events as payloads
-from tests.github.harness import DEMO, REPO, TOKEN, ActionHarness, checks, opened
+from tests.github.harness import DEMO, REPO, TOKEN, ActionHarness, checks, opened, outputs
 
 SEED_TOKEN = "ghs_seedstages0000000000000000000000000"
 
@@ -227,3 +230,27 @@ def test_evaluate_stage__without_a_plan__one_line_error(action: ActionHarness) -
     run = action.run("pull_request", opened(), "action", "--stage", "evaluate")
     assert run.code == 2
     assert re.fullmatch(r"::error title=gatebot::GATEBOT_PLAN is not set[^\n]*\n", run.stdout)
+
+
+def test_in_process__run_action_stage_by_stage__check_and_comment(action: ActionHarness, monkeypatch) -> None:
+    event = opened()
+    action.pull_request(event, ["models/ticket-router.npz"])
+    job, environ = action.environ("pull_request", event)
+    environ["GATEBOT_HANDOFF"] = str(job / "handoff")
+    monkeypatch.chdir(action.workspace)
+
+    def stage(name: str, env: dict[str, str]) -> int:
+        return run_action(Settings.from_environ(env, action=True), env, stage=name, log=io.StringIO())  # type: ignore[arg-type]
+
+    assert stage("plan", environ) == 0
+    plan = outputs(job / "output")["plan"]
+    assert action.repo.comments_on(2) == [] and checks(action.repo) == []
+    without_token = {k: v for k, v in environ.items() if "TOKEN" not in k} | {"GATEBOT_PLAN": plan}
+    assert Settings.from_environ(without_token).token is None
+    assert stage("evaluate", without_token) == 0
+    assert (job / "handoff" / "verdict.json").is_file()
+    assert action.repo.comments_on(2) == [] and checks(action.repo) == []
+    assert stage("publish", environ | {"GATEBOT_PLAN": plan}) == 1
+    (comment,) = action.repo.comments_on(2)
+    assert "### ❌ gatebot: 1 regression" in comment.body
+    assert [c.conclusion for c in checks(action.repo)] == ["failure"]
