@@ -368,9 +368,9 @@ def test_act_hostile_benchmark__token_nowhere_it_can_read__nothing_it_plants_run
     ancestors, files = map(int, (e2e / "hunted").read_text().split())
     assert ancestors >= 3 and files > 1000
     loot = (e2e / "loot").read_bytes()
+    (e2e / "loot").unlink()  # it holds the environment of act, which is this test's
     assert b"GATEBOT_PLAN=" in loot and b"ticket-router" in loot
     assert token.encode() not in loot
-    (e2e / "loot").unlink()  # it holds the environment of act, which is this test's
     # Nothing planted ran: not the pull request's yaml.py, not BASH_ENV, not the tools on GITHUB_PATH.
     assert "GITHUB_ENV" in (e2e / "planted").read_text()
     assert not (e2e / "yaml-imported").exists()
