@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO
 
 from gatebot import __version__
-from gatebot.action import run_action, run_publish
+from gatebot.action import STAGES, run_action, run_publish
 from gatebot.baselines import DEFAULT_DIR, BaselineStore, FileSource, LocalStore
 from gatebot.compare import compare
 from gatebot.config import DEFAULT_CONFIG_FILE, LoadedConfig, json_schema, load_config
@@ -228,7 +228,7 @@ def cmd_init(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
 
 def cmd_action(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
     del out
-    return run_action(settings, os.environ, record=args.record)
+    return run_action(settings, os.environ, record=args.record, stage=args.stage)
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
@@ -348,6 +348,14 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
     p = sub.add_parser("action", help="the GitHub Action's entry: gate the event's pull request or ref")
     p.add_argument(
         "--record", action="store_true", help="record every model's results at GITHUB_SHA as baselines"
+    )
+    p.add_argument(
+        "--stage",
+        choices=STAGES,
+        default="all",
+        help="all (default): everything in one process; or one of the steps that keep the pull "
+        "request's code away from the token: plan (token, no PR code), evaluate (PR code, no token), "
+        "publish (token, no PR code)",
     )
     p.set_defaults(func=cmd_action)
 

@@ -35,6 +35,7 @@ from gatebot.errors import BenchmarkError, ConfigError, InputError
 from gatebot.importers import ImportOptions, import_results
 from gatebot.plan import Job, glob_to_regex
 from gatebot.results import Results, is_results_file, load_results, write_results
+from gatebot.workflow import FILE_COMMANDS
 
 _TAIL_LINES = 20
 # Credentials of the workflow that a benchmark (the pull request's own code) must never see: with them it
@@ -363,7 +364,7 @@ def run_benchmark(
         output = scratch / "results.json"
         values = _placeholders(job, output.resolve())
         command = render_command(spec.run, values, where=f"benchmarks.{job.benchmark}.run")
-        env = {k: v for k, v in (os.environ if environ is None else environ).items() if k not in WITHHELD}
+        env = benchmark_environ(os.environ if environ is None else environ)
         env.update(spec.env)
         env.update(
             GATEBOT_MODEL=job.model, GATEBOT_BENCHMARK=job.benchmark, GATEBOT_OUTPUT=str(output.resolve())
@@ -390,6 +391,24 @@ def run_benchmark(
         return results, final
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def benchmark_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """What a benchmark's command inherits of `environ`: no credential, no file command of the runner
+    (with those it could set variables such as `BASH_ENV` for the job's later steps).
+
+    Every variable with TOKEN as a word of its name goes (`HF_TOKEN`, `GH_TOKEN`; not
+    `TOKENIZERS_PARALLELISM`), whatever it is for: a benchmark that needs such a secret gets it under
+    another name. Bytecode is not written, so a benchmark run by gatebot's own interpreter
+    (`{python}`) leaves gatebot's installation as it found it: the publish step checks that it did.
+    """
+    kept = {
+        name: value
+        for name, value in environ.items()
+        if name not in WITHHELD and name not in FILE_COMMANDS and "TOKEN" not in name.upper().split("_")
+    }
+    kept["PYTHONDONTWRITEBYTECODE"] = "1"
+    return kept
 
 
 def _stamp(results: Results, loaded: LoadedConfig, job: Job, spec: BenchmarkConfig) -> Results:

@@ -43,6 +43,16 @@ class Settings(BaseModel):
         validation_alias=_env("out_dir"),
         description="Where run results, the verdict and the report are written.",
     )
+    handoff: Path | None = Field(
+        default=None,
+        validation_alias=_env("handoff"),
+        description="The folder the Action's stages hand their work over in (default: OUT_DIR/handoff).",
+    )
+    plan: str | None = Field(
+        default=None,
+        validation_alias=_env("plan"),
+        description="The plan stage's plan, which the evaluate and publish stages carry out (JSON).",
+    )
     baselines: Path | None = Field(
         default=None,
         validation_alias=_env("baselines"),
@@ -87,6 +97,10 @@ class Settings(BaseModel):
         validation_alias=_env("comment_author"),
         description="Login that posts the sticky comment.",
     )
+
+    @property
+    def handoff_dir(self) -> Path:
+        return self.handoff if self.handoff is not None else self.out_dir / "handoff"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], *, action: bool = False) -> Settings:

@@ -8,7 +8,10 @@ print plain lines, so the CLI and the action share one code path.
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
+import stat
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -18,6 +21,9 @@ from typing import IO
 
 STEP_SUMMARY_LIMIT = 1024 * 1024
 _SUMMARY_MARGIN = 4096
+FILE_COMMANDS = ("GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY")
+"""The variables naming the runner's file commands: files a step appends to, read by the runner after it.
+Lines in `GITHUB_ENV` and `GITHUB_PATH` change the environment of every later step of the job."""
 
 
 def escape_data(value: str) -> str:
@@ -99,3 +105,53 @@ class Workflow:
         with self.summary_file.open("a", encoding="utf-8") as handle:
             handle.write(text if text.endswith("\n") else text + "\n")
         return text is markdown
+
+
+@contextmanager
+def file_commands_kept(environ: Mapping[str, str]) -> Iterator[None]:
+    """Undo, on the way out, whatever was written to the step's file commands inside.
+
+    The step that runs a pull request's code must not reach the later steps of the job: a line such as
+    `BASH_ENV=…` or `LD_PRELOAD=…` in `GITHUB_ENV`, or a folder in `GITHUB_PATH`, would run code in the
+    publish step, which holds the token. Each file gets back the bytes it held on the way in, even if it
+    was replaced meanwhile (by a symlink, a folder, another file): the name is what the runner reads.
+    """
+    saved: list[tuple[Path, bytes, tuple[int, int] | None]] = []
+    for name in FILE_COMMANDS:
+        value = environ.get(name)
+        if value:
+            saved.append(_snapshot(Path(value)))
+    try:
+        yield
+    finally:
+        for path, content, identity in saved:
+            _restore(path, content, identity)
+
+
+def _snapshot(path: Path) -> tuple[Path, bytes, tuple[int, int] | None]:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return path, b"", None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return path, b"", None
+        return path, handle.read(), (info.st_dev, info.st_ino)
+
+
+def _restore(path: Path, content: bytes, identity: tuple[int, int] | None) -> None:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        info = None
+    if info is not None and stat.S_ISREG(info.st_mode) and (info.st_dev, info.st_ino) == identity:
+        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_TRUNC)
+    else:
+        if info is not None and stat.S_ISDIR(info.st_mode):
+            shutil.rmtree(path)
+        elif info is not None:
+            path.unlink()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)

@@ -6,5 +6,7 @@
 - `command`: answer the /gatebot commands in a pull-request comment.
 
 Shared: `context` (settings, the runner's environment, the workflow's files), `payloads` (the pure
-builders of comment bodies and check payloads) and `posting` (sending them).
+builders of comment bodies and check payloads) and `posting` (sending them). `stages` runs an activity
+as the three steps of action.yml that keep the pull request's code away from the token; `handoff` is
+what those steps hand each other.
 """

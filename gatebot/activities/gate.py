@@ -1,7 +1,9 @@
-"""Gating a pull request or a ref: run the affected benchmarks, compare with the baselines, publish.
+"""Gating a pull request or a ref: plan the runs, evaluate them against the baselines, publish.
 
-A pull request from a branch gets its comment and check here; one from a fork (a read-only token)
-gets a bundle that a trusted `workflow_run` job publishes (`publish`).
+One function per stage (`plan_*`, `evaluate_gate`, `publish_gate`; see `handoff` for the protocol), and
+one per activity running the three in one process. A pull request from a branch gets its comment and
+check here; one from a fork (a read-only token) gets a bundle that a trusted `workflow_run` job
+publishes (`publish`).
 """
 
 from __future__ import annotations
@@ -14,17 +16,19 @@ from typing import Any
 
 from gatebot.activities import payloads
 from gatebot.activities.context import Context
+from gatebot.activities.handoff import Handoff, StagePlan, planned_jobs
 from gatebot.activities.posting import (
     accepted_state,
     job_exit_code,
     publish_nothing_to_gate,
     publish_report,
 )
-from gatebot.baselines import DEFAULT_DIR, BaselineSource, BranchSource, FileSource, Found, LocalStore
+from gatebot.baselines import DEFAULT_DIR, BranchSource, FileSource, Found, LocalStore
+from gatebot.baselines.handoff import HandedOff, HandoffSource, fetch, write_handoff
 from gatebot.bundle import ARTIFACT_NAME, BUNDLE_FILE, Bundle, write_bundle
 from gatebot.config import LoadedConfig, load_config
 from gatebot.errors import EXIT_PASSED
-from gatebot.events import PullRequest
+from gatebot.events import Activity, PullRequest
 from gatebot.gating import RunBase, gate
 from gatebot.github.client import Client
 from gatebot.github.pulls import changed_files
@@ -37,7 +41,24 @@ from gatebot.workflow import Workflow
 
 
 def gate_pull_request(ctx: Context, pr: PullRequest) -> int:
-    """Gate the models a pull request changes against the baselines of its base commit."""
+    """Gate the models a pull request changes against the baselines of its base commit, in one process."""
+    plan = plan_pull_request(ctx, pr)
+    if plan is None:
+        return EXIT_PASSED
+    return publish_gate(ctx, plan, evaluate_gate(ctx, plan))
+
+
+def gate_ref(ctx: Context, sha: str) -> int:
+    """Gate every model at a commit (workflow_dispatch) against the baselines recorded for it."""
+    plan = plan_ref(ctx, sha)
+    return publish_gate(ctx, plan, evaluate_gate(ctx, plan))
+
+
+def plan_pull_request(ctx: Context, pr: PullRequest) -> StagePlan | None:
+    """The runs a pull request's changes call for, with their baselines handed off.
+
+    None when it changes no model: then the neutral check (or a fork's bundle) is published here.
+    """
     loaded = ctx.load_config()
     gh = ctx.need_github("pass `token: ${{ github.token }}` (the default)")
     files, truncated = changed_files(gh, ctx.runner.repository, pr.number)
@@ -50,15 +71,53 @@ def gate_pull_request(ctx: Context, pr: PullRequest) -> int:
             _bundle(ctx, pr, report_document(GateReport(())), nothing_to_gate=True)
         else:
             publish_nothing_to_gate(ctx, gh, number=pr.number, head_sha=pr.head_sha)
-        return EXIT_PASSED
+        return None
     store_glob = (prefix + DEFAULT_DIR.as_posix() + "/**",)
     if any(matches(f, store_glob) for f in files):
         ctx.workflow.warning(
             "this pull request changes stored baselines: the comparison uses the changed files"
         )
-    jobs = select_jobs(loaded.config, models=models)
-    report = _gate(ctx, gh, loaded, jobs, baselines_at=pr.base_sha, base_sha=pr.base_sha)
-    options = _write_report(ctx, loaded, report)
+    plan = _plan(Activity.GATE_PULL_REQUEST, loaded, select_jobs(loaded.config, models=models), pr.head_sha)
+    plan = plan.model_copy(update={"pull_request": pr, "run_base": pr.base_sha})
+    _hand_off_baselines(ctx, gh, loaded, plan, baselines_at=pr.base_sha)
+    return plan
+
+
+def plan_ref(ctx: Context, sha: str) -> StagePlan:
+    """Every model at a commit, with the baselines recorded for it handed off (none without a token)."""
+    loaded = ctx.load_config()
+    plan = _plan(Activity.GATE_REF, loaded, select_jobs(loaded.config), sha)
+    _hand_off_baselines(ctx, ctx.github(), loaded, plan, baselines_at=sha)
+    return plan
+
+
+def evaluate_gate(ctx: Context, plan: StagePlan) -> GateReport:
+    """Run the planned benchmarks and compare them with the handed-off baselines: no network, no token.
+
+    A job without a baseline falls back to the files committed beside the config, then (on a pull
+    request, under `missing_baseline: run-base`) to a run of the base commit.
+    """
+    loaded = ctx.load_config()
+    files = FileSource(LocalStore(loaded.root / DEFAULT_DIR), label=DEFAULT_DIR.as_posix())
+    return gate(
+        loaded,
+        planned_jobs(loaded, plan),
+        candidate=lambda job: run_benchmark(loaded, job, ctx.out_dir, log=ctx.log)[0],
+        source=HandoffSource(Handoff(ctx.settings.handoff_dir).baselines, files),
+        group=ctx.workflow.group,
+        run_base=_run_base(ctx, loaded, plan.run_base) if plan.run_base else None,
+    )
+
+
+def publish_gate(ctx: Context, plan: StagePlan, report: GateReport) -> int:
+    """Publish a report where the plan says: comment and check, or a fork's bundle; the job's exit code,
+    which agrees with the check (acceptances included)."""
+    options = _write_report(ctx, plan, report)
+    pr = plan.pull_request
+    if pr is None:
+        publish_report(ctx, ctx.github(), report, options, sha=plan.sha, pr=None, run_id=ctx.runner.run_id)
+        return report.exit_code(fail_on_regression=ctx.settings.fail_on_regression)
+    gh = ctx.need_github("pass `token: ${{ github.token }}` (the default)")
     if pr.from_fork:
         _bundle(ctx, pr, report_document(report), nothing_to_gate=False)
         state = accepted_state(ctx, gh, report, sha=pr.head_sha, pr=pr.number)
@@ -69,42 +128,38 @@ def gate_pull_request(ctx: Context, pr: PullRequest) -> int:
     return job_exit_code(ctx, report, state)
 
 
-def gate_ref(ctx: Context, sha: str) -> int:
-    """Gate every model at a commit (workflow_dispatch) against the baselines recorded for it."""
-    loaded = ctx.load_config()
-    gh = ctx.github()
-    report = _gate(ctx, gh, loaded, select_jobs(loaded.config), baselines_at=sha, base_sha=None)
-    options = _write_report(ctx, loaded, report)
-    publish_report(ctx, gh, report, options, sha=sha, pr=None, run_id=ctx.runner.run_id)
-    return report.exit_code(fail_on_regression=ctx.settings.fail_on_regression)
-
-
-def _gate(
-    ctx: Context,
-    gh: Client | None,
-    loaded: LoadedConfig,
-    jobs: list[Job],
-    *,
-    baselines_at: str,
-    base_sha: str | None,
-) -> GateReport:
-    """The one call of the gate: baselines recorded at `baselines_at`, else a run of `base_sha`."""
-    return gate(
-        loaded,
-        jobs,
-        candidate=lambda job: run_benchmark(loaded, job, ctx.out_dir, log=ctx.log)[0],
-        source=_sources(ctx, gh, loaded, baselines_at),
-        group=ctx.workflow.group,
-        run_base=_run_base(ctx, loaded, base_sha) if base_sha else None,
+def _plan(activity: Activity, loaded: LoadedConfig, jobs: list[Job], sha: str) -> StagePlan:
+    gate_config = loaded.config.gate
+    return StagePlan(
+        activity=activity,
+        sha=sha,
+        jobs=tuple(jobs),
+        baselines_branch=gate_config.baselines_branch,
+        max_flips_shown=gate_config.max_flips_shown,
     )
 
 
-def _sources(ctx: Context, gh: Client | None, loaded: LoadedConfig, base_sha: str) -> BaselineSource:
-    """The baselines branch at `base_sha`, falling back to the files committed beside the config."""
-    files = FileSource(LocalStore(loaded.root / DEFAULT_DIR), label=DEFAULT_DIR.as_posix())
-    if gh is None or not base_sha:
-        return files
-    return BranchSource(gh, ctx.runner.repository, base_sha, loaded.config.gate.baselines_branch, files)
+def _hand_off_baselines(
+    ctx: Context, gh: Client | None, loaded: LoadedConfig, plan: StagePlan, *, baselines_at: str
+) -> None:
+    """Fetch from the baselines branch at `baselines_at` what the evaluate stage will ask for.
+
+    Each job's baseline and its model's reference's, with the trend; the files committed beside the
+    config are the evaluate stage's to read.
+    """
+    handoff = Handoff(ctx.settings.handoff_dir)
+    handoff.clear()
+    handed: list[HandedOff] = []
+    if gh is not None and baselines_at:
+        wanted: list[tuple[str, str, bool]] = []
+        for job in plan.jobs:
+            wanted.append((job.model, job.benchmark, True))
+            reference = loaded.config.models[job.model].reference
+            if reference is not None:
+                wanted.append((reference, job.benchmark, False))
+        branch = BranchSource(gh, ctx.runner.repository, baselines_at, plan.baselines_branch, None)
+        handed = fetch(branch, dict.fromkeys(wanted), trend_points=loaded.config.gate.trend_points)
+    write_handoff(handoff.baselines, handed)
 
 
 def _run_base(ctx: Context, loaded: LoadedConfig, base_sha: str) -> RunBase:
@@ -138,12 +193,12 @@ def _run_base(ctx: Context, loaded: LoadedConfig, base_sha: str) -> RunBase:
     return run
 
 
-def _write_report(ctx: Context, loaded: LoadedConfig, report: GateReport) -> RenderOptions:
+def _write_report(ctx: Context, plan: StagePlan, report: GateReport) -> RenderOptions:
     """The report's files, job summary, annotations and outputs; the options to render it again."""
     options = RenderOptions(
         run_url=ctx.runner.run_url,
         full_report_hint=payloads.SUMMARY_HINT,
-        max_flips_shown=loaded.config.gate.max_flips_shown,
+        max_flips_shown=plan.max_flips_shown,
     )
     markdown = render_markdown(report, options)
     verdict_path, report_path = _report_files(report, markdown, ctx.out_dir)

@@ -10,6 +10,7 @@ from gatebot.activities import payloads
 from gatebot.activities.context import Context
 from gatebot.commands import State
 from gatebot.errors import EXIT_PASSED
+from gatebot.events import PullRequest
 from gatebot.github.checks import Published, publish_check
 from gatebot.github.client import Client, GitHubAPIError
 from gatebot.github.comments import find_sticky, post_sticky
@@ -124,3 +125,17 @@ def publish_failure_check(ctx: Context, gh: Client, head_sha: str, message: str)
         publish_check(gh, ctx.runner.repository, payload)
     except Exception:  # the original error is what the user must see
         return
+
+
+def report_failure(ctx: Context, pr: PullRequest | None, message: str) -> None:
+    """Best effort: a failing check that says gatebot could not run, so branch protection does not wait.
+
+    Only for a pull request from a branch: a fork's token may not write checks.
+    """
+    try:
+        gh = ctx.github(retries=1)
+        if gh is None or pr is None or pr.from_fork:
+            return
+    except Exception:  # the original error is what the user must see
+        return
+    publish_failure_check(ctx, gh, pr.head_sha, message)

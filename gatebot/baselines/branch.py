@@ -214,9 +214,11 @@ class BaselineStore:
 
 class BranchSource:
     """Baselines recorded on the baselines branch: the newest record on the base commit or one of its
-    ancestors. Falls back to the files committed under `.gatebot/baselines` in the checkout."""
+    ancestors. Falls back to the files committed under `.gatebot/baselines` in the checkout, if given."""
 
-    def __init__(self, gh: Github, repository: str, base_sha: str, branch: str, files: FileSource) -> None:
+    def __init__(
+        self, gh: Github, repository: str, base_sha: str, branch: str, files: FileSource | None
+    ) -> None:
         self.store = BaselineStore(gh, repository, branch=branch)
         self.base_sha = base_sha
         self.is_ancestor = github_is_ancestor(gh, repository)
@@ -227,7 +229,7 @@ class BranchSource:
             model, benchmark, base_sha=self.base_sha, is_ancestor=self.is_ancestor
         )
         if entry is None:
-            return self.files.find(model, benchmark)
+            return None if self.files is None else self.files.find(model, benchmark)
         source = f"commit {entry.commit[:7]}, recorded {entry.recorded_at} on the {self.store.branch} branch"
         return Found(self.store.load(entry), source)
 

@@ -80,7 +80,13 @@ class ActionHarness:
         seed_pull_request(self.repo, event, files)
 
     def environ(
-        self, event_name: str, event: dict[str, Any], *, token: str = TOKEN, **inputs: str
+        self,
+        event_name: str,
+        event: dict[str, Any],
+        *,
+        token: str = TOKEN,
+        run_id: str | None = None,
+        **inputs: str,
     ) -> tuple[Path, dict[str, str]]:
         """A new job folder holding the event, and the environment of a step of that job."""
         self.runs += 1
@@ -99,7 +105,7 @@ class ActionHarness:
             GITHUB_REF="refs/pull/2/merge",
             GITHUB_API_URL=self.fake.url,
             GITHUB_SERVER_URL="https://github.com",
-            GITHUB_RUN_ID=str(1000 + self.runs),
+            GITHUB_RUN_ID=run_id or str(1000 + self.runs),
             GITHUB_WORKSPACE=str(self.workspace),
             GITHUB_OUTPUT=str(job / "output"),
             GITHUB_STEP_SUMMARY=str(job / "summary"),
@@ -111,11 +117,21 @@ class ActionHarness:
         return job, env
 
     def run(
-        self, event_name: str, event: dict[str, Any], *args: str, token: str = TOKEN, **inputs: str
+        self,
+        event_name: str,
+        event: dict[str, Any],
+        *args: str,
+        token: str = TOKEN,
+        run_id: str | None = None,
+        **inputs: str,
     ) -> Run:
-        job, env = self.environ(event_name, event, token=token, **inputs)
+        job, env = self.environ(event_name, event, token=token, run_id=run_id, **inputs)
+        return self._step(job, env, args)
+
+    def _step(self, job: Path, env: dict[str, str], args: tuple[str, ...]) -> Run:
         done = subprocess.run(
-            [sys.executable, "-m", "gatebot", *args],
+            # Isolated (-I), as action.yml runs it: nothing in the workspace is imported.
+            [sys.executable, "-I", "-B", "-m", "gatebot", *args],
             cwd=self.workspace,
             env=env,
             capture_output=True,
@@ -124,11 +140,73 @@ class ActionHarness:
             check=False,
         )
         return Run(
-            done.returncode, done.stdout, done.stderr, outputs(job / "output"), (job / "summary").read_text()
+            done.returncode,
+            done.stdout,
+            done.stderr,
+            outputs(Path(env["GITHUB_OUTPUT"])),
+            Path(env["GITHUB_STEP_SUMMARY"]).read_text(),
         )
 
     def gate(self, event_name: str, event: dict[str, Any], **inputs: str) -> Run:
         return self.run(event_name, event, "action", **inputs)
+
+    def stages(
+        self,
+        event_name: str,
+        event: dict[str, Any],
+        *args: str,
+        token: str = TOKEN,
+        run_id: str | None = None,
+        **inputs: str,
+    ) -> Stages:
+        """`gatebot action --stage …` three times, as action.yml's steps run it: one job, a file of
+        outputs, summary and environment for each step, and no token at all in the evaluate step's
+        environment. Evaluate runs when the plan step planned something, publish when evaluate succeeded.
+        """
+        job, env = self.environ(event_name, event, token=token, run_id=run_id, **inputs)
+        env["GATEBOT_HANDOFF"] = str(job / "handoff")
+        plan = self._step(job, _step_files(job, "plan", env), (*args, "action", "--stage", "plan"))
+        if "plan" not in plan.outputs:
+            return Stages(plan, None, None, job)
+        evaluate_env = {k: v for k, v in env.items() if "TOKEN" not in k}
+        evaluate_env["GATEBOT_PLAN"] = plan.outputs["plan"]
+        evaluate_env = _step_files(job, "evaluate", evaluate_env)
+        evaluate = self._step(job, evaluate_env, (*args, "action", "--stage", "evaluate"))
+        if evaluate.code != 0:
+            return Stages(plan, evaluate, None, job)
+        publish_env = _step_files(job, "publish", {**env, "GATEBOT_PLAN": plan.outputs["plan"]})
+        publish = self._step(job, publish_env, (*args, "action", "--stage", "publish"))
+        return Stages(plan, evaluate, publish, job)
+
+
+@dataclass
+class Stages:
+    """The three steps of one job; None for a step its condition skipped."""
+
+    plan: Run
+    evaluate: Run | None
+    publish: Run | None
+    job: Path
+
+    @property
+    def last(self) -> Run:
+        return self.publish or self.evaluate or self.plan
+
+
+def _step_files(job: Path, step: str, env: dict[str, str]) -> dict[str, str]:
+    """`env` with file commands of the step's own (the runner gives every step new ones)."""
+    folder = job / step
+    folder.mkdir()
+    files = {}
+    for name, file in (
+        ("GITHUB_OUTPUT", "output"),
+        ("GITHUB_STEP_SUMMARY", "summary"),
+        ("GITHUB_ENV", "env"),
+        ("GITHUB_PATH", "path"),
+    ):
+        (folder / file).touch()
+        files[name] = str(folder / file)
+    return {**env, **files}
 
 
 def fork_run_completed(event: dict[str, Any]) -> dict[str, Any]:
