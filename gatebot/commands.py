@@ -6,7 +6,8 @@ interpolated into a shell: a command is recognised only as a line `/gatebot <ver
 of a top-level paragraph, as a CommonMark parser (markdown-it-py) reads the comment, so a command is
 obeyed only where readers see it as text: never in code, quotes, lists, HTML or HTML comments. Its
 words are matched against fixed verbs, and free text (a reason) is only ever stored and rendered
-through the report's escaping.
+through the report's escaping. About 500 lines: the commands, the state they act on and the
+overrides block are one protocol with the sticky comment, read and changed together.
 """
 
 from __future__ import annotations

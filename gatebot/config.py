@@ -364,6 +364,11 @@ def _load_yaml(text: str, where: Path) -> Any:
         loader.dispose()
 
 
+def parse_config_text(text: str, *, where: str) -> Config:
+    """A config from the text of a `.gatebot.yml` (another commit's, say), with the same bounds and errors."""
+    return parse_config(_load_yaml(text, Path(where)), where=where)
+
+
 def load_config(path: Path | None, *, required: bool) -> LoadedConfig:
     """Read and validate a config file. With `required=False` a missing file yields the empty config."""
     if path is None or not path.exists():

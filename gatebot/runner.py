@@ -437,6 +437,14 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=300, check=False)
 
 
+def file_at_commit(repository_root: Path, sha: str, path: str) -> str | None:
+    """The text of `path` at commit `sha` of the checkout, or None when git cannot show it (not a
+    repository, a commit it does not have, no such file). Reads the object store only: nothing from the
+    working tree runs or is read."""
+    done = _git(repository_root, "show", f"{sha}:{path}")
+    return done.stdout if done.returncode == 0 else None
+
+
 def base_worktree(repository_root: Path, sha: str, destination: Path) -> Path:
     """A detached checkout of `sha` beside the current one (git worktree), fetching the commit if the
     checkout is shallow. The caller removes it with `remove_worktree`."""

@@ -26,16 +26,17 @@ from gatebot.activities.posting import (
 from gatebot.baselines import DEFAULT_DIR, BranchSource, FileSource, Found, LocalStore
 from gatebot.baselines.handoff import HandedOff, HandoffSource, fetch, write_handoff
 from gatebot.bundle import ARTIFACT_NAME, BUNDLE_FILE, Bundle, write_bundle
-from gatebot.config import LoadedConfig, load_config
+from gatebot.config import DEFAULT_CONFIG_FILE, Config, LoadedConfig, load_config, parse_config_text
 from gatebot.errors import EXIT_PASSED
 from gatebot.events import Activity, PullRequest
 from gatebot.gating import RunBase, gate
 from gatebot.github.client import Client
 from gatebot.github.pulls import changed_files
 from gatebot.plan import Job, affected_models, matches, select_jobs
+from gatebot.policy import judged_config
 from gatebot.report import RenderOptions, fit_markdown, render_markdown
 from gatebot.results import atomic_write
-from gatebot.runner import base_worktree, remove_worktree, run_benchmark
+from gatebot.runner import base_worktree, file_at_commit, remove_worktree, run_benchmark
 from gatebot.verdict import GateReport, report_document
 from gatebot.workflow import Workflow
 
@@ -59,7 +60,12 @@ def plan_pull_request(ctx: Context, pr: PullRequest) -> StagePlan | None:
 
     None when it changes no model: then the neutral check (or a fork's bundle) is published here.
     """
-    loaded = ctx.load_config()
+    head = ctx.load_config()
+    base = _base_config(ctx, head, pr.base_sha)
+    judged = judged_config(base, head.config)
+    loaded = head.model_copy(update={"config": judged.config})
+    for change in judged.changes:
+        ctx.workflow.warning(f"this pull request changes the gate's settings, in force once merged: {change}")
     gh = ctx.need_github("pass `token: ${{ github.token }}` (the default)")
     files, truncated = changed_files(gh, ctx.runner.repository, pr.number)
     prefix = ctx.config_prefix(loaded)
@@ -78,7 +84,14 @@ def plan_pull_request(ctx: Context, pr: PullRequest) -> StagePlan | None:
             "this pull request changes stored baselines: the comparison uses the changed files"
         )
     plan = _plan(Activity.GATE_PULL_REQUEST, loaded, select_jobs(loaded.config, models=models), pr.head_sha)
-    plan = plan.model_copy(update={"pull_request": pr, "run_base": pr.base_sha})
+    plan = plan.model_copy(
+        update={
+            "pull_request": pr,
+            "run_base": pr.base_sha,
+            "base_config": None if base is None else base.model_dump(mode="json", by_alias=True),
+            "settings_changes": judged.changes,
+        }
+    )
     _hand_off_baselines(ctx, gh, loaded, plan, baselines_at=pr.base_sha)
     return plan
 
@@ -97,7 +110,7 @@ def evaluate_gate(ctx: Context, plan: StagePlan) -> GateReport:
     A job without a baseline falls back to the files committed beside the config, then (on a pull
     request, under `missing_baseline: run-base`) to a run of the base commit.
     """
-    loaded = ctx.load_config()
+    loaded = judged_loaded(ctx, plan)
     files = FileSource(LocalStore(loaded.root / DEFAULT_DIR), label=DEFAULT_DIR.as_posix())
     return gate(
         loaded,
@@ -126,6 +139,30 @@ def publish_gate(ctx: Context, plan: StagePlan, report: GateReport) -> int:
             ctx, gh, report, options, sha=pr.head_sha, pr=pr.number, run_id=ctx.runner.run_id
         )
     return job_exit_code(ctx, report, state)
+
+
+def _base_config(ctx: Context, head: LoadedConfig, base_sha: str) -> Config | None:
+    """The config of the pull request's base commit, read from git's object store (the checkout needs
+    the base commit: `fetch-depth: 0`). None when the base has none (the pull request introduces
+    gatebot) or git cannot show it, which the log says."""
+    path = ctx.config_prefix(head) + (head.path.name if head.path else DEFAULT_CONFIG_FILE)
+    text = file_at_commit(ctx.runner.workspace, base_sha, path)
+    if text is None:
+        ctx.workflow.warning(
+            f"cannot read {path} at the base commit {base_sha[:7]} (check out with `fetch-depth: 0`): "
+            "the pull request is judged by its own gate settings"
+        )
+        return None
+    return parse_config_text(text, where=f"{path} at the base commit {base_sha[:7]}")
+
+
+def judged_loaded(ctx: Context, plan: StagePlan) -> LoadedConfig:
+    """The checkout's config, with the gate settings of the base commit the plan stage read."""
+    head = ctx.load_config()
+    if plan.base_config is None:
+        return head
+    base = Config.model_validate(plan.base_config)
+    return head.model_copy(update={"config": judged_config(base, head.config).config})
 
 
 def _plan(activity: Activity, loaded: LoadedConfig, jobs: list[Job], sha: str) -> StagePlan:
@@ -199,6 +236,7 @@ def _write_report(ctx: Context, plan: StagePlan, report: GateReport) -> RenderOp
         run_url=ctx.runner.run_url,
         full_report_hint=payloads.SUMMARY_HINT,
         max_flips_shown=plan.max_flips_shown,
+        settings_changes=plan.settings_changes,
     )
     markdown = render_markdown(report, options)
     verdict_path, report_path = _report_files(report, markdown, ctx.out_dir)

@@ -21,7 +21,7 @@ import shutil
 import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -57,6 +57,12 @@ class StagePlan(BaseModel):
         default=None, description="The base commit to benchmark for a job that has no baseline."
     )
     baselines_branch: str = Field(description="Where a record goes.")
+    base_config: dict[str, Any] | None = Field(
+        default=None, description="The base commit's config, whose gate settings judge a pull request."
+    )
+    settings_changes: tuple[str, ...] = Field(
+        default=(), description="What the pull request changes of those settings (in force once merged)."
+    )
     max_flips_shown: int = Field(ge=0, description="Example flips the comment lists.")
 
     @field_validator("activity")

@@ -263,3 +263,30 @@ def test_cli_baseline_save_to_branch__recorded_by_hand(action: ActionHarness, tm
     assert done.returncode == 0, done.stderr
     assert f"recorded for {sha[:12]} on {BRANCH}" in done.stdout
     assert [e.commit for e in _store(action).history("ticket-router", "tickets")] == [sha]
+
+
+def test_pull_request_loosens_its_own_gate__judged_by_the_base_settings__change_shown_first(
+    action: ActionHarness,
+) -> None:
+    workspace = action.workspace
+    _git(workspace, "init", "-q", "-b", "master")
+    _git(workspace, "add", "-A")
+    _git(workspace, "commit", "-qm", "base")
+    base = _git(workspace, "rev-parse", "HEAD")
+    config = workspace / ".gatebot.yml"
+    loosened = config.read_text().replace("min_effect: 0.01", "min_effect: 0.5")
+    assert loosened != config.read_text()
+    config.write_text(loosened)
+    _git(workspace, "commit", "-qam", "a generous threshold")
+    event = opened()
+    event["pull_request"]["base"]["sha"] = base
+    action.pull_request(event, ["models/ticket-router.npz", ".gatebot.yml"])
+    run = action.gate("pull_request", event)
+    assert run.code == 1, run.stdout + run.stderr
+    assert "changes the gate's settings, in force once merged: metrics.accuracy.min_effect" in run.stdout
+    body = report_part(action.repo.comments_on(2)[0].body) or ""
+    first_lines = "\n".join(body.splitlines()[:8])
+    assert "changes the gate's own settings" in first_lines
+    assert "metrics.accuracy.min_effect: 0.01 -&gt; 0.5" in first_lines
+    assert "**accuracy** on language=es" in body
+    assert [c.conclusion for c in checks(action.repo)] == ["failure"]
