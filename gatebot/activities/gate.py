@@ -32,7 +32,7 @@ from gatebot.events import Activity, PullRequest
 from gatebot.gating import RunBase, gate
 from gatebot.github.client import Client
 from gatebot.github.pulls import changed_files
-from gatebot.plan import Job, affected_models, matches, select_jobs
+from gatebot.plan import Job, affected_models, select_jobs
 from gatebot.report import RenderOptions, fit_markdown, render_markdown
 from gatebot.results import atomic_write
 from gatebot.runner import base_worktree, remove_worktree, run_benchmark
@@ -72,14 +72,15 @@ def plan_pull_request(ctx: Context, pr: PullRequest) -> StagePlan | None:
         else:
             publish_nothing_to_gate(ctx, gh, number=pr.number, head_sha=pr.head_sha)
         return None
-    store_glob = (prefix + DEFAULT_DIR.as_posix() + "/**",)
-    if any(matches(f, store_glob) for f in files):
-        ctx.workflow.warning(
-            "this pull request changes stored baselines: the comparison uses the changed files"
-        )
     plan = _plan(Activity.GATE_PULL_REQUEST, loaded, select_jobs(loaded.config, models=models), pr.head_sha)
     plan = plan.model_copy(update={"pull_request": pr, "run_base": pr.base_sha})
-    _hand_off_baselines(ctx, gh, loaded, plan, baselines_at=pr.base_sha)
+    handed = _hand_off_baselines(ctx, gh, loaded, plan, baselines_at=pr.base_sha)
+    used = _changed_files_compared(loaded, plan, handed, files, prefix=prefix)
+    if used:
+        ctx.workflow.warning(
+            "this pull request changes stored baselines: the comparison uses the changed files "
+            f"({', '.join(used)})"
+        )
     return plan
 
 
@@ -139,27 +140,52 @@ def _plan(activity: Activity, loaded: LoadedConfig, jobs: list[Job], sha: str) -
     )
 
 
+def _wanted(loaded: LoadedConfig, plan: StagePlan) -> list[tuple[str, str, bool]]:
+    """The baselines the evaluate stage will ask for: each job's (with its trend), its reference's."""
+    wanted: list[tuple[str, str, bool]] = []
+    for job in plan.jobs:
+        wanted.append((job.model, job.benchmark, True))
+        reference = loaded.config.models[job.model].reference
+        if reference is not None:
+            wanted.append((reference, job.benchmark, False))
+    return list(dict.fromkeys(wanted))
+
+
 def _hand_off_baselines(
     ctx: Context, gh: Client | None, loaded: LoadedConfig, plan: StagePlan, *, baselines_at: str
-) -> None:
+) -> set[tuple[str, str]]:
     """Fetch from the baselines branch at `baselines_at` what the evaluate stage will ask for.
 
     Each job's baseline and its model's reference's, with the trend; the files committed beside the
-    config are the evaluate stage's to read.
+    config are the evaluate stage's to read. Returns the (model, benchmark) pairs the branch had.
     """
     handoff = Handoff(ctx.settings.handoff_dir)
     handoff.clear()
     handed: list[HandedOff] = []
     if gh is not None and baselines_at:
-        wanted: list[tuple[str, str, bool]] = []
-        for job in plan.jobs:
-            wanted.append((job.model, job.benchmark, True))
-            reference = loaded.config.models[job.model].reference
-            if reference is not None:
-                wanted.append((reference, job.benchmark, False))
         branch = BranchSource(gh, ctx.runner.repository, baselines_at, plan.baselines_branch, None)
-        handed = fetch(branch, dict.fromkeys(wanted), trend_points=loaded.config.gate.trend_points)
+        handed = fetch(branch, _wanted(loaded, plan), trend_points=loaded.config.gate.trend_points)
     write_handoff(handoff.baselines, handed)
+    return {(item.model, item.benchmark) for item in handed}
+
+
+def _changed_files_compared(
+    loaded: LoadedConfig,
+    plan: StagePlan,
+    handed: set[tuple[str, str]],
+    changed: list[str],
+    *,
+    prefix: str,
+) -> list[str]:
+    """The baseline files the pull request changes that the evaluate stage will compare with: those
+    committed beside the config for a baseline the branch does not have."""
+    store = LocalStore(loaded.root / DEFAULT_DIR)
+    used = []
+    for model, benchmark, _ in _wanted(loaded, plan):
+        path = f"{prefix}{DEFAULT_DIR.as_posix()}/{model}/{benchmark}.json"
+        if (model, benchmark) not in handed and path in changed and store.path_for(model, benchmark).exists():
+            used.append(path)
+    return used
 
 
 def _run_base(ctx: Context, loaded: LoadedConfig, base_sha: str) -> RunBase:
