@@ -9,8 +9,6 @@ publishes (`publish`).
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,7 @@ from gatebot.activities.posting import (
 from gatebot.baselines import DEFAULT_DIR, BranchSource, FileSource, Found, LocalStore
 from gatebot.baselines.handoff import HandedOff, HandoffSource, fetch, write_handoff
 from gatebot.bundle import ARTIFACT_NAME, BUNDLE_FILE, Bundle, write_bundle
-from gatebot.config import LoadedConfig, load_config
+from gatebot.config import LoadedConfig
 from gatebot.errors import EXIT_PASSED
 from gatebot.events import Activity, PullRequest
 from gatebot.gating import RunBase, gate
@@ -35,7 +33,7 @@ from gatebot.github.pulls import changed_files
 from gatebot.plan import Job, affected_models, select_jobs
 from gatebot.report import RenderOptions, fit_markdown, render_markdown
 from gatebot.results import atomic_write
-from gatebot.runner import base_worktree, remove_worktree, run_benchmark
+from gatebot.runner import run_at_commit, run_benchmark
 from gatebot.verdict import GateReport, report_document
 from gatebot.workflow import Workflow
 
@@ -192,26 +190,11 @@ def _run_base(ctx: Context, loaded: LoadedConfig, base_sha: str) -> RunBase:
     """Benchmark a job on the pull request's base commit, in a worktree of its own."""
 
     def run(job: Job) -> Found | None:
-        scratch = Path(tempfile.mkdtemp(prefix="gatebot-base-"))
-        worktree = base_worktree(ctx.runner.workspace, base_sha, scratch / "base")
-        try:
-            try:
-                relative = loaded.root.resolve().relative_to(ctx.runner.workspace.resolve())
-            except ValueError:
-                return None
-            config_path = worktree / relative / (loaded.path.name if loaded.path else ".gatebot.yml")
-            if not config_path.exists():
-                return None  # the pull request that introduces gatebot: the base has nothing to run
-            base_loaded = load_config(config_path, required=True)
-            if (
-                job.model not in base_loaded.config.models
-                or job.benchmark not in base_loaded.config.benchmarks
-            ):
-                return None
-            results, _ = run_benchmark(base_loaded, job, ctx.out_dir / "base", log=ctx.log)
-        finally:
-            remove_worktree(ctx.runner.workspace, worktree)
-            shutil.rmtree(scratch, ignore_errors=True)
+        results = run_at_commit(
+            ctx.runner.workspace, loaded, job, base_sha, ctx.out_dir / "base", log=ctx.log
+        )
+        if results is None:
+            return None  # e.g. the pull request that introduces gatebot: the base has nothing to run
         return Found(
             results, f"the base commit {base_sha[:7]}, benchmarked in this run (no baseline was recorded)"
         )
