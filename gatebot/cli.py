@@ -12,7 +12,7 @@ from typing import IO
 
 from gatebot import __version__
 from gatebot.action import STAGES, run_action, run_publish
-from gatebot.baselines import DEFAULT_DIR, BaselineStore, FileSource, LocalStore
+from gatebot.baselines import DEFAULT_DIR, BaselineStore, LocalStore
 from gatebot.compare import compare
 from gatebot.config import DEFAULT_CONFIG_FILE, LoadedConfig, json_schema, load_config
 from gatebot.errors import (
@@ -22,10 +22,10 @@ from gatebot.errors import (
     GatebotError,
     failure_of,
 )
-from gatebot.gating import gate
 from gatebot.github.client import connect
 from gatebot.importers import FORMATS, ImportOptions, import_results
 from gatebot.init import InitOptions, ask_terminal, init_repository
+from gatebot.local_gate import LocalGate, gate_locally
 from gatebot.plan import select_jobs
 from gatebot.report import RenderOptions, render_markdown
 from gatebot.results import Results, atomic_write, load_results, write_results
@@ -98,22 +98,20 @@ def cmd_gate(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
         raise GatebotError(
             "nothing to gate: the config names no model with a benchmark", "add models: to the config"
         )
-    store = _store(args, settings, loaded)
-    label = (
-        os.path.relpath(store.root, loaded.root)
-        if store.root.is_relative_to(loaded.root)
-        else str(store.root)
+    how = LocalGate(
+        store=_store(args, settings, loaded),
+        out_dir=_out_dir(args, settings),
+        base=args.base,
+        save_options=[*_given(args, "config"), *_given(args, "baselines")],
     )
-    source = FileSource(store, label=label)
-    out_dir = _out_dir(args, settings)
-    report = gate(
-        loaded,
-        jobs,
-        candidate=lambda job: run_benchmark(loaded, job, out_dir, log=sys.stderr)[0],
-        source=source,
-    )
+    report = gate_locally(loaded, jobs, how, log=sys.stderr)
     _write_outputs(report, args, out)
     return report.exit_code()
+
+
+def _given(args: argparse.Namespace, name: str) -> list[str]:
+    value = getattr(args, name)
+    return [f"--{name}", value] if value else []
 
 
 def cmd_baseline_save(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
@@ -277,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
     with_reports(p)
     p.add_argument(
         "--baselines", metavar="DIR", help="baseline store (default: .gatebot/baselines by the config)"
+    )
+    p.add_argument(
+        "--base",
+        metavar="REF",
+        help="where no baseline is stored, benchmark the commit REF in a git worktree and compare with "
+        "it, as a pull request does with its base commit (gate.missing_baseline: run-base)",
     )
     p.set_defaults(func=cmd_gate)
 
