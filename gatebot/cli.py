@@ -15,6 +15,7 @@ from gatebot.action import STAGES, run_action, run_publish
 from gatebot.baselines import DEFAULT_DIR, BaselineStore, LocalStore
 from gatebot.compare import compare
 from gatebot.config import DEFAULT_CONFIG_FILE, LoadedConfig, json_schema, load_config
+from gatebot.config_check import check_config
 from gatebot.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
@@ -149,6 +150,8 @@ def cmd_config(args: argparse.Namespace, settings: Settings, out: IO[str]) -> in
         out.write(json.dumps(json_schema(), indent=2) + "\n")
         return EXIT_PASSED
     loaded = _config(args, settings)
+    for warning in check_config(loaded):
+        print(f"gatebot: warning: {warning}", file=sys.stderr)
     where = loaded.path or "(no config file: defaults)"
     cfg = loaded.config
     out.write(

@@ -58,6 +58,10 @@ _LINE_CHARS = 4096
 _ONE_AT_A_TIME = threading.Lock()
 
 
+PLACEHOLDERS: tuple[str, ...] = ("model", "benchmark", "output", "python")
+"""The names a benchmark's `run:` and `results:` may use as `{name}`."""
+
+
 def _placeholders(job: Job, output: Path) -> dict[str, str]:
     return {
         "model": job.model,
@@ -110,6 +114,12 @@ def _tree_entries(root: Path) -> Iterator[tuple[str, bool]]:
                 stack.append((Path(entry.path), relative + "/"))
             elif entry.is_file(follow_symlinks=False):
                 yield relative, False
+
+
+def tree_files(root: Path) -> Iterator[str]:
+    """The relative POSIX path of every file and symlink below `root`, outside `.git`: what artifact and
+    input globs are matched against."""
+    return (relative for relative, _ in _tree_entries(root))
 
 
 def _file_digest(path: Path) -> str | None:
