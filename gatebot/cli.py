@@ -311,7 +311,12 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
     p = sub.add_parser("import", help="turn a harness's output into gatebot results")
     p.add_argument("path", metavar="PATH", help="the harness's output file")
     p.add_argument("--format", default="auto", choices=("auto", *FORMATS), help="format (default: detect it)")
-    p.add_argument("--out", metavar="FILE", help="results file to write (a directory when several models)")
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        help="results file to write (default: <model>.<benchmark>.json here; with several runs in PATH, "
+        "a directory that gets <model>.json each)",
+    )
     p.add_argument("--provider", metavar="P", help="promptfoo: provider label or id to import ('*' for all)")
     p.add_argument("--slices", metavar="K1,K2", help="keys that become slices (default: a rule, see docs)")
     p.add_argument("--id-column", default="id", metavar="C", help="jsonl/csv: column holding the example id")
