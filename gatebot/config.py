@@ -130,8 +130,8 @@ class ModelConfig(_Strict):
 
     artifacts: list[str] = Field(
         default_factory=list,
-        description="Path globs (relative to the repository root) whose change means this model changed: "
-        "weights, adapters, a config file naming the model id, a prompt.",
+        description="Path globs (relative to the config file's directory) whose change means this model "
+        "changed: weights, adapters, a config file naming the model id, a prompt.",
     )
     benchmarks: list[Name] = Field(default_factory=list, description="Benchmarks that gate this model.")
     reference: Name | None = Field(

@@ -223,8 +223,9 @@ def missing_baseline(candidate: Results, *, policy: str) -> Verdict:
     It passes under `missing_baseline: pass`; otherwise the outcome is `no_baseline`, which fails the gate.
     """
     note = (
+        # Plain text, as every note: the report escapes it, so markdown here would show as entities.
         f"No baseline is stored for {candidate.model} on {candidate.benchmark}: this looks like the "
-        "first run. Record one with `gatebot baseline save`, or let the Action record it on the next push "
+        "first run. Record one with gatebot baseline save, or let the Action record it on the next push "
         "to the default branch."
     )
     outcome = Outcome.PASSED if policy == "pass" else Outcome.NO_BASELINE

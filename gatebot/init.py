@@ -114,6 +114,8 @@ class Survey:
     """The content of each `config.json` among `files` that is a JSON object."""
     default_branch: str = DEFAULT_BRANCH
     measured: Measured | None = None
+    out_ignored: bool | None = None
+    """Whether git already ignores `gatebot-out/`; None outside a git repository."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,8 @@ class Plan:
     default_branch: str = DEFAULT_BRANCH
     action_ref: str = ACTION_REF
     measured_from: str | None = None
+    ignore_out: bool | None = None
+    """True: add `gatebot-out/` to .gitignore; False: git ignores it already; None: not a git repository."""
 
 
 def is_model_file(path: str, configs: Mapping[str, Mapping[str, Any]]) -> bool:
@@ -431,6 +435,7 @@ def make_plan(options: InitOptions, survey: Survey, answers: Mapping[str, str] |
         slices=measured.slices if measured is not None else (),
         default_branch=said.get("branch") or survey.default_branch,
         measured_from=measured.source if measured is not None else None,
+        ignore_out=None if survey.out_ignored is None else not survey.out_ignored,
     )
 
 
@@ -558,12 +563,26 @@ def to_do(plan: Plan) -> tuple[str, ...]:
     return tuple(missing)
 
 
+OUT_DIR = "gatebot-out/"
+"""What `gatebot run` and `gatebot gate` write (results, the verdict, the report): never committed."""
+GITIGNORE = ".gitignore"
+
+
+def with_ignored_out(gitignore: str) -> str:
+    """The text of a .gitignore (empty when there is none) with a line that ignores `gatebot-out/`."""
+    if gitignore and not gitignore.endswith("\n"):
+        gitignore += "\n"
+    return gitignore + f"# What gatebot run and gatebot gate write\n{OUT_DIR}\n"
+
+
 def next_steps(plan: Plan) -> tuple[str, ...]:
     """What to do after `gatebot init`, in order."""
     results = f"gatebot-out/{plan.model}/{plan.benchmark}.json"
     return (
         "Check the config and run the benchmark once: `gatebot config`, then `gatebot run`.",
-        f"Add `gatebot-out/` to .gitignore, then commit the files and push them to {plan.default_branch}.",
+        f"Commit the files and push them to {plan.default_branch}."
+        if plan.ignore_out is not None
+        else f"Add `{OUT_DIR}` to .gitignore, then commit the files and push them to {plan.default_branch}.",
         "Record a first baseline: run the gatebot workflow by hand (Actions > gatebot > Run workflow, "
         f"on {plan.default_branch}), or `gatebot run` and `gatebot baseline save {results} --to-branch` "
         "(GITHUB_REPOSITORY and GATEBOT_TOKEN set).",
@@ -695,7 +714,26 @@ def read_survey(root: Path, options: InitOptions, *, in_git: bool, cwd: Path) ->
         configs=read_configs(root, files),
         default_branch=default_branch(root, in_git=in_git),
         measured=measured,
+        out_ignored=out_ignored(root) if in_git else None,
     )
+
+
+def out_ignored(root: Path) -> bool | None:
+    """Whether git ignores what gatebot writes in `gatebot-out/`; None when git cannot say."""
+    written = (f"{OUT_DIR}report.md", f"{OUT_DIR}model/benchmark.json")  # not just `*.json`
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "check-ignore", "--no-index", *written],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode not in (0, 1):
+        return None
+    return set(done.stdout.splitlines()) == set(written)
 
 
 def load_templates() -> dict[str, str]:
@@ -770,6 +808,8 @@ def init_repository(
             handle.write(text)
         verb = "replaced" if path in taken else "wrote"
         out.write(f"{verb} {shown}\n")
+    if plan.ignore_out:
+        _ignore_out(root / GITIGNORE, os.path.relpath(root / GITIGNORE, cwd), dry_run=dry_run, out=out)
     if dry_run:
         out.write(f"--dry-run: nothing written ({len(files)} files shown)\n")
     missing = to_do(plan)
@@ -779,6 +819,20 @@ def init_repository(
     out.write("\nNext steps:\n")
     out.writelines(_item(f"  {i}. ", line) for i, line in enumerate(next_steps(plan), start=1))
     return EXIT_PASSED
+
+
+def _ignore_out(path: Path, shown: str, *, dry_run: bool, out: IO[str]) -> None:
+    """Add `gatebot-out/` to the repository's .gitignore (a line appended; the file made if need be)."""
+    if path.is_symlink():
+        out.write(f"left {shown} alone (a symbolic link): add {OUT_DIR} to it yourself\n")
+        return
+    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    if dry_run:
+        out.write(f"==> {shown} (lines added) <==\n{with_ignored_out(before)[len(before) :]}\n")
+        return
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write(with_ignored_out(before))
+    out.write(f"added {OUT_DIR} to {shown}\n")
 
 
 def _item(mark: str, text: str) -> str:

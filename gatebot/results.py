@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -555,17 +555,34 @@ def results_document(results: Results) -> dict[str, Any]:
     return doc
 
 
+def _create_temporary(path: Path) -> tuple[int, Path]:
+    """A new, empty file beside `path`, opened for writing, with the mode the umask gives new files.
+
+    `tempfile.mkstemp` would make it 0600 whatever the umask: results, baselines and verdicts that a
+    `umask 022` or `002` means others to read (a shared runner, a CI cache) would be its owner's only."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
+
+
 def atomic_write(path: Path, chunks: Iterable[bytes]) -> None:
-    """Write `path` through a temporary file in the same directory, so readers never see half a file."""
+    """Write `path` through a temporary file in the same directory, so readers never see half a file.
+
+    The file gets the mode any new file gets (0666 less the umask), as `open(path, "w")` would."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
                 handle.write(chunk)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

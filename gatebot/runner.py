@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gatebot import __version__, proctree
-from gatebot.config import BenchmarkConfig, LoadedConfig
+from gatebot.config import DEFAULT_CONFIG_FILE, BenchmarkConfig, LoadedConfig, load_config
 from gatebot.errors import BenchmarkError, ConfigError, InputError
 from gatebot.importers import ImportOptions, import_results
 from gatebot.plan import Job, glob_to_regex
@@ -56,6 +56,10 @@ _POLL_SECONDS = 0.05
 _READ_BYTES = 1 << 16
 _LINE_CHARS = 4096
 _ONE_AT_A_TIME = threading.Lock()
+
+
+PLACEHOLDERS: tuple[str, ...] = ("model", "benchmark", "output", "python")
+"""The names a benchmark's `run:` and `results:` may use as `{name}`."""
 
 
 def _placeholders(job: Job, output: Path) -> dict[str, str]:
@@ -110,6 +114,12 @@ def _tree_entries(root: Path) -> Iterator[tuple[str, bool]]:
                 stack.append((Path(entry.path), relative + "/"))
             elif entry.is_file(follow_symlinks=False):
                 yield relative, False
+
+
+def tree_files(root: Path) -> Iterator[str]:
+    """The relative POSIX path of every file and symlink below `root`, outside `.git`: what artifact and
+    input globs are matched against."""
+    return (relative for relative, _ in _tree_entries(root))
 
 
 def _file_digest(path: Path) -> str | None:
@@ -464,3 +474,43 @@ def base_worktree(repository_root: Path, sha: str, destination: Path) -> Path:
 
 def remove_worktree(repository_root: Path, destination: Path) -> None:
     _git(repository_root, "worktree", "remove", "--force", str(destination))
+
+
+def run_at_commit(
+    repository_root: Path, loaded: LoadedConfig, job: Job, sha: str, out_dir: Path, *, log: IO[str]
+) -> Results | None:
+    """Run `job` as the commit `sha` has it (its config, its benchmark, its model), in a worktree of its
+    own that is removed afterwards. None when that commit's config does not have the job: the commit
+    before gatebot, the model or the benchmark came, or a config outside `repository_root`."""
+    try:
+        relative = loaded.root.resolve().relative_to(repository_root.resolve())
+    except ValueError:
+        return None
+    scratch = Path(tempfile.mkdtemp(prefix="gatebot-base-"))
+    worktree = base_worktree(repository_root, sha, scratch / "base")
+    try:
+        config_path = worktree / relative / (loaded.path.name if loaded.path else DEFAULT_CONFIG_FILE)
+        if not config_path.exists():
+            return None
+        at_commit = load_config(config_path, required=True)
+        if job.model not in at_commit.config.models or job.benchmark not in at_commit.config.benchmarks:
+            return None
+        results, _ = run_benchmark(at_commit, job, out_dir, log=log)
+        return results
+    finally:
+        remove_worktree(repository_root, worktree)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def resolve_commit(repository_root: Path, ref: str) -> str | None:
+    """The commit `ref` names in the repository (a branch, a tag, a SHA, `HEAD~1`), or None."""
+    if ref.startswith("-"):
+        return None  # never an option to git
+    done = _git(repository_root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def repository_root(path: Path) -> Path | None:
+    """The top of the git work tree holding `path`, or None outside one."""
+    done = _git(path, "rev-parse", "--show-toplevel")
+    return Path(done.stdout.strip()) if done.returncode == 0 and done.stdout.strip() else None

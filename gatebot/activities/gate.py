@@ -9,8 +9,6 @@ publishes (`publish`).
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +24,17 @@ from gatebot.activities.posting import (
 from gatebot.baselines import DEFAULT_DIR, BranchSource, FileSource, Found, LocalStore
 from gatebot.baselines.handoff import HandedOff, HandoffSource, fetch, write_handoff
 from gatebot.bundle import ARTIFACT_NAME, BUNDLE_FILE, Bundle, write_bundle
-from gatebot.config import DEFAULT_CONFIG_FILE, Config, LoadedConfig, load_config, parse_config_text
+from gatebot.config import DEFAULT_CONFIG_FILE, Config, LoadedConfig, parse_config_text
 from gatebot.errors import EXIT_PASSED
 from gatebot.events import Activity, PullRequest
 from gatebot.gating import RunBase, gate
 from gatebot.github.client import Client
 from gatebot.github.pulls import changed_files
-from gatebot.plan import Job, affected_models, matches, select_jobs
+from gatebot.plan import Job, affected_models, select_jobs
 from gatebot.policy import judged_config
 from gatebot.report import RenderOptions, fit_markdown, render_markdown
 from gatebot.results import atomic_write
-from gatebot.runner import base_worktree, file_at_commit, remove_worktree, run_benchmark
+from gatebot.runner import file_at_commit, run_at_commit, run_benchmark
 from gatebot.verdict import GateReport, report_document
 from gatebot.workflow import Workflow
 
@@ -78,11 +76,6 @@ def plan_pull_request(ctx: Context, pr: PullRequest) -> StagePlan | None:
         else:
             publish_nothing_to_gate(ctx, gh, number=pr.number, head_sha=pr.head_sha)
         return None
-    store_glob = (prefix + DEFAULT_DIR.as_posix() + "/**",)
-    if any(matches(f, store_glob) for f in files):
-        ctx.workflow.warning(
-            "this pull request changes stored baselines: the comparison uses the changed files"
-        )
     plan = _plan(Activity.GATE_PULL_REQUEST, loaded, select_jobs(loaded.config, models=models), pr.head_sha)
     plan = plan.model_copy(
         update={
@@ -92,7 +85,13 @@ def plan_pull_request(ctx: Context, pr: PullRequest) -> StagePlan | None:
             "settings_changes": judged.changes,
         }
     )
-    _hand_off_baselines(ctx, gh, loaded, plan, baselines_at=pr.base_sha)
+    handed = _hand_off_baselines(ctx, gh, loaded, plan, baselines_at=pr.base_sha)
+    used = _changed_files_compared(loaded, plan, handed, files, prefix=prefix)
+    if used:
+        ctx.workflow.warning(
+            "this pull request changes stored baselines: the comparison uses the changed files "
+            f"({', '.join(used)})"
+        )
     return plan
 
 
@@ -176,53 +175,63 @@ def _plan(activity: Activity, loaded: LoadedConfig, jobs: list[Job], sha: str) -
     )
 
 
+def _wanted(loaded: LoadedConfig, plan: StagePlan) -> list[tuple[str, str, bool]]:
+    """The baselines the evaluate stage will ask for: each job's (with its trend), its reference's."""
+    wanted: list[tuple[str, str, bool]] = []
+    for job in plan.jobs:
+        wanted.append((job.model, job.benchmark, True))
+        reference = loaded.config.models[job.model].reference
+        if reference is not None:
+            wanted.append((reference, job.benchmark, False))
+    return list(dict.fromkeys(wanted))
+
+
 def _hand_off_baselines(
     ctx: Context, gh: Client | None, loaded: LoadedConfig, plan: StagePlan, *, baselines_at: str
-) -> None:
+) -> set[tuple[str, str]]:
     """Fetch from the baselines branch at `baselines_at` what the evaluate stage will ask for.
 
     Each job's baseline and its model's reference's, with the trend; the files committed beside the
-    config are the evaluate stage's to read.
+    config are the evaluate stage's to read. Returns the (model, benchmark) pairs the branch had.
     """
     handoff = Handoff(ctx.settings.handoff_dir)
     handoff.clear()
     handed: list[HandedOff] = []
     if gh is not None and baselines_at:
-        wanted: list[tuple[str, str, bool]] = []
-        for job in plan.jobs:
-            wanted.append((job.model, job.benchmark, True))
-            reference = loaded.config.models[job.model].reference
-            if reference is not None:
-                wanted.append((reference, job.benchmark, False))
         branch = BranchSource(gh, ctx.runner.repository, baselines_at, plan.baselines_branch, None)
-        handed = fetch(branch, dict.fromkeys(wanted), trend_points=loaded.config.gate.trend_points)
+        handed = fetch(branch, _wanted(loaded, plan), trend_points=loaded.config.gate.trend_points)
     write_handoff(handoff.baselines, handed)
+    return {(item.model, item.benchmark) for item in handed}
+
+
+def _changed_files_compared(
+    loaded: LoadedConfig,
+    plan: StagePlan,
+    handed: set[tuple[str, str]],
+    changed: list[str],
+    *,
+    prefix: str,
+) -> list[str]:
+    """The baseline files the pull request changes that the evaluate stage will compare with: those
+    committed beside the config for a baseline the branch does not have."""
+    store = LocalStore(loaded.root / DEFAULT_DIR)
+    used = []
+    for model, benchmark, _ in _wanted(loaded, plan):
+        path = f"{prefix}{DEFAULT_DIR.as_posix()}/{model}/{benchmark}.json"
+        if (model, benchmark) not in handed and path in changed and store.path_for(model, benchmark).exists():
+            used.append(path)
+    return used
 
 
 def _run_base(ctx: Context, loaded: LoadedConfig, base_sha: str) -> RunBase:
     """Benchmark a job on the pull request's base commit, in a worktree of its own."""
 
     def run(job: Job) -> Found | None:
-        scratch = Path(tempfile.mkdtemp(prefix="gatebot-base-"))
-        worktree = base_worktree(ctx.runner.workspace, base_sha, scratch / "base")
-        try:
-            try:
-                relative = loaded.root.resolve().relative_to(ctx.runner.workspace.resolve())
-            except ValueError:
-                return None
-            config_path = worktree / relative / (loaded.path.name if loaded.path else ".gatebot.yml")
-            if not config_path.exists():
-                return None  # the pull request that introduces gatebot: the base has nothing to run
-            base_loaded = load_config(config_path, required=True)
-            if (
-                job.model not in base_loaded.config.models
-                or job.benchmark not in base_loaded.config.benchmarks
-            ):
-                return None
-            results, _ = run_benchmark(base_loaded, job, ctx.out_dir / "base", log=ctx.log)
-        finally:
-            remove_worktree(ctx.runner.workspace, worktree)
-            shutil.rmtree(scratch, ignore_errors=True)
+        results = run_at_commit(
+            ctx.runner.workspace, loaded, job, base_sha, ctx.out_dir / "base", log=ctx.log
+        )
+        if results is None:
+            return None  # e.g. the pull request that introduces gatebot: the base has nothing to run
         return Found(
             results, f"the base commit {base_sha[:7]}, benchmarked in this run (no baseline was recorded)"
         )

@@ -88,7 +88,7 @@ class BaselineStore:
 
     def history(self, model: str, benchmark: str) -> list[HistoryEntry]:
         """Every record of `model` on `benchmark`, oldest first (empty if there is none yet)."""
-        return self._read(model, benchmark).entries
+        return self._read(model, benchmark, self.tip()).entries
 
     def load(self, entry: HistoryEntry) -> Results:
         """The results recorded in `entry`, checked against its history line."""
@@ -107,8 +107,15 @@ class BaselineStore:
         """The record for `base_sha`, else the newest on one of its ancestors; None if there is none."""
         return choose_baseline(self.history(model, benchmark), base_sha=base_sha, is_ancestor=is_ancestor)
 
-    def _read(self, model: str, benchmark: str) -> _Snapshot:
-        tip = self._git.ref(self.branch)
+    def tip(self) -> str | None:
+        """The commit the branch points at now, or None when it does not exist yet."""
+        return self._git.ref(self.branch)
+
+    def history_at(self, tip: str | None, model: str, benchmark: str) -> list[HistoryEntry]:
+        """`history`, as the branch was at `tip` (from `tip()`): a reader that has the tip reads no ref."""
+        return self._read(model, benchmark, tip).entries
+
+    def _read(self, model: str, benchmark: str, tip: str | None) -> _Snapshot:
         if tip is None:
             return _Snapshot(tip=None, root_tree=None)
         root_tree, root = self._git.tree(tip)
@@ -164,7 +171,7 @@ class BaselineStore:
         entry_blob: str | None = None
         refused: str | None = None
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            seen = self._read(model, benchmark)
+            seen = self._read(model, benchmark, self.tip())  # afresh: other runs may have appended
             if seen.root_tree is not None:  # never write a tree over a corrupt shape on the way
                 entries_dir = path.rpartition("/")[0]
                 walked = self._git.walk(seen.root_tree, entries_dir)
@@ -214,7 +221,10 @@ class BaselineStore:
 
 class BranchSource:
     """Baselines recorded on the baselines branch: the newest record on the base commit or one of its
-    ancestors. Falls back to the files committed under `.gatebot/baselines` in the checkout, if given."""
+    ancestors. Falls back to the files committed under `.gatebot/baselines` in the checkout, if given.
+
+    One gate run sees one state of the branch: its tip is read once, and each history once, for the
+    baseline and the trend alike."""
 
     def __init__(
         self, gh: Github, repository: str, base_sha: str, branch: str, files: FileSource | None
@@ -223,10 +233,21 @@ class BranchSource:
         self.base_sha = base_sha
         self.is_ancestor = github_is_ancestor(gh, repository)
         self.files = files
+        self._tip: str | None = None
+        self._tip_read = False
+        self._histories: dict[tuple[str, str], list[HistoryEntry]] = {}
+
+    def _history(self, model: str, benchmark: str) -> list[HistoryEntry]:
+        key = (model, benchmark)
+        if key not in self._histories:
+            if not self._tip_read:
+                self._tip, self._tip_read = self.store.tip(), True
+            self._histories[key] = self.store.history_at(self._tip, model, benchmark)
+        return self._histories[key]
 
     def find(self, model: str, benchmark: str) -> Found | None:
-        entry = self.store.find_baseline(
-            model, benchmark, base_sha=self.base_sha, is_ancestor=self.is_ancestor
+        entry = choose_baseline(
+            self._history(model, benchmark), base_sha=self.base_sha, is_ancestor=self.is_ancestor
         )
         if entry is None:
             return None if self.files is None else self.files.find(model, benchmark)
@@ -237,7 +258,7 @@ class BranchSource:
         """The newest records on the base commit's line of history (not other branches'), oldest first."""
         chosen: list[TrendPoint] = []
         seen: set[str] = set()
-        for entry in reversed(self.store.history(model, benchmark)):
+        for entry in reversed(self._history(model, benchmark)):
             if len(chosen) == points:
                 break
             if entry.commit in seen:

@@ -223,3 +223,45 @@ def test_init__in_a_terminal__asks_what_the_options_leave_open(repo: Path) -> No
     assert list(config["models"]) == ["ticket-router"]
     assert config["metrics"]["latency_ms"]["direction"] == "lower"
     assert (repo / ".github/workflows/gatebot.yml").read_text().count("branches: [master]") == 1
+
+
+def test_init__gatebot_out_not_ignored__a_gitignore_line_added__runs_leave_the_tree_clean(
+    repo: Path, gatebot
+) -> None:
+    (repo / ".gitignore").write_text("__pycache__/")  # no newline at the end
+    done = gatebot("init", "--yes", "--run", RUN, cwd=repo)
+    assert done.code == 0, done.stderr
+    assert "added gatebot-out/ to .gitignore" in done.stdout
+    assert "Add `gatebot-out/` to .gitignore" not in done.stdout
+    assert (repo / ".gitignore").read_text() == (
+        "__pycache__/\n# What gatebot run and gatebot gate write\ngatebot-out/\n"
+    )
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qm", "gatebot")
+    assert gatebot("run", cwd=repo).code == 0
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert status.stdout == ""
+
+
+def test_init__gatebot_out_already_ignored__gitignore_untouched(repo: Path, gatebot) -> None:
+    (repo / ".gitignore").write_text("/gatebot-out\n")
+    done = gatebot("init", "--yes", "--run", RUN, cwd=repo)
+    assert done.code == 0, done.stderr
+    assert ".gitignore" not in done.stdout
+    assert (repo / ".gitignore").read_text() == "/gatebot-out\n"
+
+
+def test_init__dry_run__shows_the_gitignore_line__writes_nothing(repo: Path, gatebot) -> None:
+    done = gatebot("init", "--yes", "--dry-run", "--run", RUN, cwd=repo)
+    assert done.code == 0, done.stderr
+    assert (
+        "==> .gitignore (lines added) <==\n# What gatebot run and gatebot gate write\ngatebot-out/\n"
+        in done.stdout
+    )
+    assert not (repo / ".gitignore").exists()

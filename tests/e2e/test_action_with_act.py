@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,12 @@ class ActRepo:
         subprocess.run(["git", *args], cwd=self.root, check=True, capture_output=True)
 
     def act(
-        self, event_name: str, event: dict[str, Any], workflow: str, token: str = TOKEN
+        self,
+        event_name: str,
+        event: dict[str, Any],
+        workflow: str,
+        token: str = TOKEN,
+        flags: Sequence[str] = (),
     ) -> subprocess.CompletedProcess[str]:
         if not self.committed:
             self.commit()
@@ -156,6 +162,7 @@ class ActRepo:
             f"GITHUB_API_URL={self.fake.url}",
             "--secret-file",
             str(secret_file),
+            *flags,
         ]
         return subprocess.run(
             command, cwd=self.root, env=env, capture_output=True, text=True, timeout=600, check=False

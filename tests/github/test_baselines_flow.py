@@ -95,6 +95,55 @@ def test_trend__recorded_baselines_drawn_in_the_comment(action: ActionHarness) -
     assert '"this run"' in body
 
 
+def test_pull_request_with_trend__reads_the_branch_and_the_history_once(action: ActionHarness) -> None:
+    store = _store(action)
+    baseline = _demo_baseline()
+    commits = [action.repo.commit({"a": str(i)}, branch="master") for i in range(3)]
+    for i, sha in enumerate(commits):
+        store.record(baseline, commit=sha, recorded_at=f"2026-11-0{i + 1}T00:00:00Z")
+    event = opened()
+    event["pull_request"]["base"]["sha"] = commits[-1]
+    action.pull_request(event, ["models/ticket-router.npz"])
+    action.fake.log.clear()
+    run = action.gate("pull_request", event)
+    assert run.code == 1, run.stdout + run.stderr
+    assert "```mermaid" in action.repo.comments_on(2)[0].body  # the trend was drawn
+    log = action.fake.log
+    assert log.count("GET", f"/repos/{REPO}/git/ref/heads/{BRANCH}") == 1
+    blobs = [entry.path for entry in log.find("GET", f"/repos/{REPO}/git/blobs/*")]
+    assert len(blobs) == len(set(blobs)) == 2  # the history, then the entry it names
+
+
+CHANGED_BASELINE = ".gatebot/baselines/ticket-router/tickets.json"
+CHANGED_WARNING = "this pull request changes stored baselines: the comparison uses the changed files"
+
+
+def test_pull_request_changing_the_baseline_file__branch_record_used__no_warning(
+    action: ActionHarness,
+) -> None:
+    base = action.repo.commit({"a": "1"}, branch="master")
+    _store(action).record(_demo_baseline(), commit=base, recorded_at="2026-11-01T00:00:00Z")
+    event = opened()
+    event["pull_request"]["base"]["sha"] = base
+    action.pull_request(event, ["models/ticket-router.npz", CHANGED_BASELINE])
+    run = action.gate("pull_request", event)
+    assert run.code == 1, run.stdout + run.stderr
+    assert f"on the {BRANCH} branch" in action.repo.comments_on(2)[0].body
+    assert "changes stored baselines" not in run.stdout + run.stderr
+
+
+def test_pull_request_changing_the_baseline_file__files_used__warns_naming_it(
+    action: ActionHarness,
+) -> None:
+    event = opened()
+    action.pull_request(event, ["models/ticket-router.npz", CHANGED_BASELINE])
+    run = action.gate("pull_request", event)
+    assert run.code == 1, run.stdout + run.stderr
+    assert f"Compared with the baseline of {CHANGED_BASELINE}" in action.repo.comments_on(2)[0].body
+    (line,) = [x for x in run.stdout.splitlines() if "changes stored baselines" in x]
+    assert line.startswith("::warning") and CHANGED_WARNING in line and CHANGED_BASELINE in line
+
+
 def test_corrupt_history_on_the_branch__one_line_error_and_failing_check(action: ActionHarness) -> None:
     store = _store(action)
     sha = action.repo.commit({"a": "1"}, branch="master")

@@ -34,6 +34,7 @@ from gatebot.init import (
     suggest_scripts,
     suggested_run,
     to_do,
+    with_ignored_out,
     yaml_scalar,
 )
 from gatebot.results import Examples, Results, SliceColumn
@@ -351,3 +352,19 @@ def test_measure__metrics_from_aggregates_and_examples__stated_directions__slice
     assert measured.directions == {"accuracy": "higher", "cost": "lower"}
     assert measured.slices == ("language",)
     assert json.dumps(measured.directions)  # plain values
+
+
+def test_with_ignored_out__appends_one_commented_line__a_missing_newline_first() -> None:
+    added = "# What gatebot run and gatebot gate write\ngatebot-out/\n"
+    assert with_ignored_out("") == added
+    assert with_ignored_out("*.pyc") == "*.pyc\n" + added
+    assert with_ignored_out("*.pyc\n") == "*.pyc\n" + added
+
+
+def test_make_plan__gitignore__added_only_in_git_when_not_ignored_yet() -> None:
+    options = InitOptions(run=RUN)
+    assert make_plan(options, Survey(out_ignored=False)).ignore_out is True
+    assert make_plan(options, Survey(out_ignored=True)).ignore_out is False
+    outside = make_plan(options, Survey(out_ignored=None))
+    assert outside.ignore_out is None
+    assert any("Add `gatebot-out/` to .gitignore" in step for step in next_steps(outside))

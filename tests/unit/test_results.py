@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from gatebot.errors import InputError
-from gatebot.results import SliceColumn, load_results, results_document, write_results
+from gatebot.results import SliceColumn, atomic_write, load_results, results_document, write_results
 from tests.factories import make_results, results_doc, write_json
 
 
@@ -139,3 +142,17 @@ def test_bad_results__one_line_input_error(tmp_path: Path, text: str, message: s
 def test_missing_file__input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="results file not found"):
         load_results(tmp_path / "nope.json")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_written_files__take_the_mode_the_umask_gives(tmp_path: Path, umask: int, mode: int) -> None:
+    before = os.umask(umask)
+    try:
+        write_results(make_results(), tmp_path / "results.json")
+        atomic_write(tmp_path / "out" / "verdict.json", [b"{}\n"])
+    finally:
+        os.umask(before)
+    for path in (tmp_path / "results.json", tmp_path / "out" / "verdict.json"):
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["results.json", "verdict.json"]
