@@ -15,9 +15,9 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import numpy as np
@@ -37,6 +37,8 @@ class _Example(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     id: str
     scores: dict[str, float] = {}
     slices: dict[str, str] = {}
+    cluster: str | None = None
+    repeat: Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)] | None = None
 
 
 class _Probe(msgspec.Struct):
@@ -49,6 +51,8 @@ class _FileV1(msgspec.Struct, forbid_unknown_fields=True):
     model: str
     metrics: dict[str, float] = {}
     directions: dict[str, str] = {}
+    stderr: dict[str, float] = {}
+    report_only: list[str] = []
     examples: list[msgspec.Raw] | None = None
     """Kept undecoded here and decoded in batches, so a million examples never exist as objects at once."""
     examples_file: str | None = None
@@ -70,6 +74,12 @@ class Examples:
     ids: list[str]
     scores: dict[str, FloatArray]
     slices: dict[str, SliceColumn]
+    clusters: SliceColumn | None = None
+    """The cluster of each entry (examples that share a passage, a document, a conversation); None when
+    no entry names one."""
+    repeats: IntArray | None = None
+    """The repeat number of each entry (-1: none); None when no entry has one. Entries with one id and
+    distinct repeats are several samples of one example."""
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -79,7 +89,11 @@ class Examples:
         ids = [self.ids[i] for i in index.tolist()]
         scores = {name: values[index] for name, values in self.scores.items()}
         slices = {key: SliceColumn(col.codes[index], col.levels) for key, col in self.slices.items()}
-        return Examples(ids=ids, scores=scores, slices=slices)
+        clusters = (
+            None if self.clusters is None else SliceColumn(self.clusters.codes[index], self.clusters.levels)
+        )
+        repeats = None if self.repeats is None else self.repeats[index]
+        return Examples(ids=ids, scores=scores, slices=slices, clusters=clusters, repeats=repeats)
 
     def slice_values(self, i: int) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -100,11 +114,17 @@ class Results:
     examples: Examples | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
     directions: dict[str, str] = field(default_factory=dict)
+    stderr: dict[str, float] = field(default_factory=dict)
+    """The standard error of an aggregate metric, as the harness reported it (lm-eval's
+    `<metric>_stderr`, inspect_ai's `stderr`): a metric known only as an aggregate is then tested."""
+    report_only: tuple[str, ...] = ()
+    """Metrics whose direction is known but which the tool that wrote the file reports without gating
+    (promptfoo's latency and cost) when no config declares any metric."""
 
     def with_provenance(self, extra: Mapping[str, Any]) -> Results:
         """A copy whose provenance gains the keys of `extra` it does not already have."""
         merged = {**extra, **self.provenance}
-        return Results(self.benchmark, self.model, self.metrics, self.examples, merged, self.directions)
+        return replace(self, provenance=merged)
 
 
 class _ColumnBuilder:
@@ -116,12 +136,29 @@ class _ColumnBuilder:
         self.score_parts: dict[str, list[FloatArray]] = {}
         self.slice_parts: dict[str, list[IntArray]] = {}
         self.levels: dict[str, dict[str, int]] = {}
+        self.cluster_parts: list[IntArray] = []
+        self.cluster_levels: dict[str, int] = {}
+        self.repeat_parts: list[IntArray] = []
         self.count = 0
 
     def add(self, batch: list[_Example]) -> None:
         n = len(batch)
         start = self.count
         self.ids.extend(e.id for e in batch)
+        clusters = self.cluster_levels
+        self.cluster_parts.append(
+            np.fromiter(
+                (
+                    clusters.setdefault(e.cluster, len(clusters)) if e.cluster is not None else -1
+                    for e in batch
+                ),
+                dtype=np.int32,
+                count=n,
+            )
+        )
+        self.repeat_parts.append(
+            np.fromiter((-1 if e.repeat is None else e.repeat for e in batch), dtype=np.int32, count=n)
+        )
         metric_names: set[str] = set()
         slice_keys: set[str] = set()
         for e in batch:
@@ -159,21 +196,47 @@ class _ColumnBuilder:
         self.count += n
 
     def finish(self) -> Examples:
+        repeats = np.concatenate(self.repeat_parts) if self.repeat_parts else np.empty(0, np.int32)
         if len(set(self.ids)) != len(self.ids):
-            seen: set[str] = set()
-            for i, ident in enumerate(self.ids):
-                if ident in seen:
-                    raise InputError(
-                        f"{self.where}: examples[{i}].id {ident!r} appears more than once",
-                        "example ids must be unique within a results file",
-                    )
-                seen.add(ident)
+            _check_repeats(self.where, self.ids, repeats)
         scores = {k: np.concatenate(v) if v else np.empty(0) for k, v in self.score_parts.items()}
         slices = {
             k: SliceColumn(np.concatenate(v) if v else np.empty(0, np.int32), tuple(self.levels[k]))
             for k, v in self.slice_parts.items()
         }
-        return Examples(ids=self.ids, scores=scores, slices=slices)
+        clusters = None
+        if self.cluster_levels:
+            clusters = SliceColumn(np.concatenate(self.cluster_parts), tuple(self.cluster_levels))
+        return Examples(
+            ids=self.ids,
+            scores=scores,
+            slices=slices,
+            clusters=clusters,
+            repeats=repeats if np.any(repeats >= 0) else None,
+        )
+
+
+def _check_repeats(where: str, ids: list[str], repeats: IntArray) -> None:
+    """An id may appear more than once only as repeats: every entry of it with a distinct `repeat`."""
+    seen: dict[str, set[int]] = {}
+    for i, ident in enumerate(ids):
+        repeat = int(repeats[i])
+        samples = seen.get(ident)
+        if samples is None:
+            seen[ident] = {repeat}
+            continue
+        if repeat < 0 or -1 in samples:
+            raise InputError(
+                f"{where}: examples[{i}].id {ident!r} appears more than once",
+                "example ids must be unique within a results file, unless each entry of the id is a "
+                "sample with its own integer `repeat`",
+            )
+        if repeat in samples:
+            raise InputError(
+                f"{where}: examples[{i}]: id {ident!r} repeat {repeat} appears more than once",
+                "give each sample of an example its own `repeat` number",
+            )
+        samples.add(repeat)
 
 
 _DECODE_POS = re.compile(r"byte (\d+)")
@@ -308,6 +371,11 @@ def parse_results(data: bytes, *, where: str, base_dir: Path | None = None) -> R
     for name, direction in raw.directions.items():
         if direction not in ("higher", "lower"):
             raise InputError(f"{where}: directions.{name} is {direction!r}", "use 'higher' or 'lower'")
+    for name, se in raw.stderr.items():
+        if not math.isfinite(se) or se < 0:
+            raise InputError(
+                f"{where}: stderr.{name} is not a finite number >= 0", "write the standard error"
+            )
     if raw.examples is not None and raw.examples_file is not None:
         raise InputError(f"{where}: has both examples and examples_file", "keep one of them")
     examples: Examples | None = None
@@ -327,6 +395,8 @@ def parse_results(data: bytes, *, where: str, base_dir: Path | None = None) -> R
         examples=examples,
         provenance=dict(raw.provenance),
         directions=dict(raw.directions),
+        stderr=dict(raw.stderr),
+        report_only=tuple(raw.report_only),
     )
 
 
@@ -390,6 +460,7 @@ def _example_rows(examples: Examples) -> Iterator[dict[str, Any]]:
     keys = list(examples.slices)
     codes = [examples.slices[k].codes for k in keys]
     levels = [examples.slices[k].levels for k in keys]
+    clusters, repeats = examples.clusters, examples.repeats
     for i, ident in enumerate(examples.ids):
         scores = {
             n: _number(float(c[i])) for n, c in zip(names, columns, strict=True) if not math.isnan(c[i])
@@ -398,6 +469,10 @@ def _example_rows(examples: Examples) -> Iterator[dict[str, Any]]:
         row: dict[str, Any] = {"id": ident, "scores": scores}
         if slices:
             row["slices"] = slices
+        if clusters is not None and clusters.codes[i] >= 0:
+            row["cluster"] = clusters.levels[int(clusters.codes[i])]
+        if repeats is not None and repeats[i] >= 0:
+            row["repeat"] = int(repeats[i])
         yield row
 
 
@@ -411,6 +486,10 @@ def results_document(results: Results) -> dict[str, Any]:
     }
     if results.directions:
         doc["directions"] = results.directions
+    if results.stderr:
+        doc["stderr"] = results.stderr
+    if results.report_only:
+        doc["report_only"] = list(results.report_only)
     if results.examples is not None:
         doc["examples"] = list(_example_rows(results.examples))
     doc["provenance"] = results.provenance
