@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -27,7 +28,7 @@ from gatebot.github.client import connect
 from gatebot.importers import FORMATS, ImportOptions, import_results
 from gatebot.plan import select_jobs
 from gatebot.report import RenderOptions, render_markdown
-from gatebot.results import Results, atomic_write, load_results, write_results
+from gatebot.results import atomic_write, load_results, write_results
 from gatebot.runner import git_commit, run_benchmark, utc_timestamp
 from gatebot.settings import Settings
 from gatebot.verdict import GateReport, report_document
@@ -174,14 +175,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings, out: IO[str]) -> in
     )
     imported = import_results(Path(args.path), args.format, options)
     renamed = [
-        Results(
-            args.benchmark or r.benchmark,
-            args.model or r.model,
-            r.metrics,
-            r.examples,
-            r.provenance,
-            r.directions,
-        )
+        dataclasses.replace(r, benchmark=args.benchmark or r.benchmark, model=args.model or r.model)
         for r in imported.results
     ]
     detected = "detected" if args.format == "auto" else "read"

@@ -8,6 +8,7 @@ only a validated file lands in the output directory: nothing half-written is kep
 from __future__ import annotations
 
 import collections
+import dataclasses
 import hashlib
 import json
 import os
@@ -269,9 +270,7 @@ def _stamp(results: Results, loaded: LoadedConfig, job: Job, spec: BenchmarkConf
     }
     if results.model != job.model:
         provenance["reported_model"] = results.model
-    stamped = Results(
-        job.benchmark, job.model, results.metrics, results.examples, results.provenance, results.directions
-    )
+    stamped = dataclasses.replace(results, benchmark=job.benchmark, model=job.model)
     return stamped.with_provenance({k: v for k, v in provenance.items() if v is not None})
 
 

@@ -207,3 +207,16 @@ def test_samples_file_of_another_task__error(generated: Path, tmp_path: Path) ->
     stray.write_text('{"doc_id": 0, "acc": 1.0}\n')
     with pytest.raises(InputError, match="task 'hellaswag' is not in"):
         import_results(_run(generated, "baseline"), options=ImportOptions(samples=(stray,)))
+
+
+def test_generated_run__reported_stderr_carried_for_the_aggregates(generated: Path) -> None:
+    path = _run(generated, "baseline")
+    raw = json.loads(path.read_text(encoding="utf-8"))["results"]
+    (results,) = import_results(path).results
+    assert results.stderr["fx_quiz/acc"] == raw["fx_quiz"]["acc_stderr,none"]
+    assert all(name in results.metrics for name in results.stderr)
+
+
+def test_na_stderr__not_carried(reference: Path) -> None:
+    (results,) = import_results(reference / "lm-evaluation-harness" / GEMMA).results
+    assert results.stderr == {}
