@@ -82,3 +82,30 @@ def test_neutral__comment_and_check_say_nothing_to_gate() -> None:
     assert "nothing to gate" in payloads.neutral_comment(MARK, payloads.NOTHING_TO_GATE)
     check = payloads.neutral_check("gatebot", HEAD, payloads.NOTHING_TO_GATE, details_url=None)
     assert (check.conclusion, check.title) == ("neutral", "No model artifacts changed")
+
+
+def test_rerun_of_the_same_commit__attempt_and_earlier_outcomes_shown() -> None:
+    first = _state()
+    second = payloads.carry_acceptances(_state(), compose_comment(MARK, first, "", "report"))
+    third = payloads.carry_acceptances(_state(), compose_comment(MARK, second, "", "report"))
+    assert third.attempts == ("failed", "failed")
+    body = payloads.report_comment(MARK, third, sliced_report(), RenderOptions())
+    part = report_part(body) or ""
+    assert part.startswith("> Attempt 3 on this commit with the same model, dataset and config; ")
+    assert "earlier attempts: failed, failed." in part.splitlines()[0]
+    assert part.splitlines()[2].startswith("### ❌ gatebot")
+    assert "Attempt 3" in payloads.report_summary(third, sliced_report(), RenderOptions())
+
+
+def test_new_commit_or_other_model__attempts_start_again() -> None:
+    previous = compose_comment(MARK, _state(), "", "report")
+    moved = payloads.verdict_state(sliced_report(), head_sha="b" * 40, run_id="8", check_name="gatebot")
+    assert payloads.carry_acceptances(moved, previous).attempts == ()
+    other = _state().model_copy(update={"digest": "another"})
+    assert payloads.carry_acceptances(other, previous).attempts == ()
+    assert payloads.attempts_line(_state()) == ""
+
+
+def test_inconclusive_report__neutral_check() -> None:
+    state = _state().model_copy(update={"outcome": "inconclusive"})
+    assert payloads.state_check(state, "", details_url=None).conclusion == "neutral"
