@@ -615,7 +615,7 @@ def _design_notes(pm: _Metric, shown: measure.Shown, pairing: _Pairing) -> list[
     if shown.clusters is not None and shown.clusters >= 2:
         effect = f", design effect {shown.design_effect:.1f}" if shown.design_effect is not None else ""
         test = (
-            "the exact cluster sign-flip test"
+            "the cluster sign-flip test"
             if shown.test.startswith("cluster sign-flip")
             else ("cluster-robust tests and intervals")
         )

@@ -6,11 +6,12 @@ and says whether the test could have decided anything at all:
 - independent examples scored once: the exact McNemar test for 0/1 scores, with Newcombe's interval for
   paired proportions (the bootstrap is far too narrow with few flips), the paired t-test and the paired
   bootstrap interval for continuous scores (`stats`);
-- clustered examples: the cluster-robust t-test and interval (CR1, G - 1 degrees of freedom), and the
-  exact cluster sign-flip test when there are fewer than 20 clusters, where the t-test over-rejects
-  (`stats_designs`, Cameron & Miller 2015);
-- repeated samples: the paired t-test on per-example means, whose variance holds both question and
-  sampling variance (Miller 2024), cluster-robust when the examples are clustered too;
+- clustered examples: the cluster sign-flip randomization test below 1,000 clusters (the wild cluster
+  bootstrap with the null imposed, Cameron, Gelbach & Miller 2008), the cluster-robust t-test beyond,
+  and the cluster-robust t interval (CR1, G - 1 degrees of freedom; `stats_designs`);
+- repeated samples: a test on per-example means, whose variance holds both question and sampling variance
+  (Miller 2024): the sign-flip randomization test below 1,000 examples, the paired t-test beyond;
+  cluster-robust when the examples are clustered too;
 - aggregates with reported standard errors: the z-test of the two runs' difference.
 
 Every design gives the same `decision.Measurement`: the p of a drop and of an improvement, the p of the
@@ -34,8 +35,13 @@ from gatebot.stats import FloatArray
 
 IntArray = npt.NDArray[np.intp]
 
-FEW_CLUSTERS = 20
-"""Below this many clusters the exact sign-flip test replaces the cluster-robust t-test for a drop."""
+RANDOMIZATION_UNITS = 1000
+"""Below this many independent units (clusters; examples, for repeated samples) the test of a drop is the
+sign-flip randomization test, whose false-alarm rate is at most alpha by construction; the t-tests'
+small-sample error (over-rejection with skewed cluster totals) is still measurable there."""
+SIGN_FLIPS = 10_000
+"""Random sign patterns of the randomization test beyond 16 units (its smallest p is 1 / 10,001, small
+enough for a family of 500 tests at alpha 0.05)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -320,18 +326,12 @@ def _clustered(design: Design, spec: Spec, resolution: float, groups: int) -> tu
         margin=_margin_of(spec),
     )
     p_worse, p_better, test = result.p_worse, result.p_better, result.test
-    fall = _fall(design)
-    if groups < FEW_CLUSTERS:
+    if groups < RANDOMIZATION_UNITS:
         p_worse, p_better = stats_designs.cluster_sign_flip_test(
-            _oriented(design), design.clusters, resamples=spec.resamples, rng=spec.rng
+            _oriented(design), design.clusters, resamples=SIGN_FLIPS, rng=spec.rng
         )
         test = "cluster sign-flip"
-        if fall is None:
-            could = True
-        else:
-            totals = np.bincount(np.unique(design.clusters, return_inverse=True)[1].reshape(-1), weights=fall)
-            active = int(np.count_nonzero(totals))
-            could = active > stats_designs.EXACT_SIGN_FLIP_MAX or 0.5**active < spec.alpha
+        could = _sign_flip_could(_fall(design), design.clusters, spec.alpha)
     else:
         could = (
             stats_designs.worst_case_p(
@@ -370,6 +370,15 @@ def _clustered(design: Design, spec: Spec, resolution: float, groups: int) -> tu
     return measured, shown
 
 
+def _sign_flip_could(fall: FloatArray | None, units: IntArray, alpha: float) -> bool:
+    """Whether the sign-flip test could reject: with k units that can fall, its smallest p is 0.5^k."""
+    if fall is None:
+        return True
+    totals = np.bincount(np.unique(units, return_inverse=True)[1].reshape(-1), weights=fall)
+    active = int(np.count_nonzero(totals))
+    return active > stats_designs.EXACT_SIGN_FLIP_MAX or 0.5**active < alpha
+
+
 def _mean_repeats(design: Design) -> float | None:
     if not design.repeated:
         return None
@@ -394,18 +403,27 @@ def _repeated(design: Design, spec: Spec, resolution: float) -> tuple[Measuremen
         margin=_margin_of(spec),
     )
     fall = _fall(design)
-    could = n >= 2 if fall is None else stats.paired_t(fall)[0] < spec.alpha
+    p_worse, p_better, test = result.p_worse, result.p_better, result.test
+    if n < RANDOMIZATION_UNITS:
+        units = np.arange(n, dtype=np.intp)
+        p_worse, p_better = stats_designs.cluster_sign_flip_test(
+            _oriented(design), units, resamples=SIGN_FLIPS, rng=spec.rng
+        )
+        test = "sign-flip on per-example means"
+        could = _sign_flip_could(fall, units, spec.alpha)
+    else:
+        could = n >= 2 if fall is None else stats.paired_t(fall)[0] < spec.alpha
     measured = Measurement(
         n=n,
         baseline_mean=result.baseline_mean,
         candidate_mean=result.candidate_mean,
         delta=result.delta,
-        p_worse=result.p_worse,
-        p_better=result.p_better,
+        p_worse=p_worse,
+        p_better=p_better,
         detectable_drop=result.detectable_drop(alpha=spec.alpha),
         resolution=resolution,
     )
-    measured, test = _claims(result, spec, measured, result.test)
+    measured, test = _claims(result, spec, measured, test)
     if spec.overall and spec.mode != "regression":
         could = True
     measured = replace(measured, could_decide=could)

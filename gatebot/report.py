@@ -528,9 +528,10 @@ _INTERVALS = {
     "t on per-example means": "the t interval on per-example means for repeated samples",
 }
 _TESTS = {
-    "cluster-robust": "examples in clusters a cluster-robust t-test (the exact cluster sign-flip test with "
-    "fewer than 20 clusters)",
-    "per-example means": "examples sampled more than once the paired t-test on per-example means",
+    "cluster": "examples in clusters the cluster sign-flip test (the cluster-robust t-test from 1,000 "
+    "clusters)",
+    "per-example means": "examples sampled more than once a test on per-example means (sign-flip, the "
+    "paired t-test from 1,000 examples)",
     "reported standard errors": "aggregates with reported standard errors a z-test",
 }
 

@@ -236,7 +236,8 @@ def test_clusters__report_says_how_many__cluster_by_a_slice_key_too() -> None:
     baseline, candidate = _clustered_null(rng, clusters=30, size=10)
     verdict = compare(baseline, candidate, _config(acc=ACCURACY))
     assert verdict.rows[0].clusters == 30
-    assert verdict.rows[0].test == "cluster-robust t (CR1)"
+    assert verdict.rows[0].test == "cluster sign-flip"
+    assert verdict.rows[0].ci_method == "cluster-robust t"
     assert any("30 clusters of 300 examples" in n for n in verdict.notes)
     assert baseline.examples is not None and candidate.examples is not None
     passages = [f"p{i // 10}" for i in range(300)]
@@ -248,10 +249,10 @@ def test_clusters__report_says_how_many__cluster_by_a_slice_key_too() -> None:
     assert by_key.rows[0].clusters == 30 and by_key.slice_rows == ()
 
 
-def test_few_clusters__exact_sign_flip_test() -> None:
-    baseline, candidate = _clustered_null(np.random.default_rng(7), clusters=8, size=50)
+def test_many_clusters__cluster_robust_t_test() -> None:
+    baseline, candidate = _clustered_null(np.random.default_rng(7), clusters=1000, size=2)
     row = compare(baseline, candidate, _config(acc=ACCURACY)).rows[0]
-    assert (row.clusters, row.test) == (8, "cluster sign-flip")
+    assert (row.clusters, row.test) == (1000, "cluster-robust t (CR1)")
 
 
 def _repeated(scores_b: list[list[float]], scores_c: list[list[float]]) -> tuple[Results, Results]:
@@ -274,7 +275,7 @@ def test_repeated_samples__per_example_means__flaky_baseline_examples_named() ->
     verdict = compare(baseline, candidate, _config(acc=ACCURACY))
     row = verdict.rows[0]
     assert row.n == 300 and row.repeats == 5.0
-    assert row.test == "paired t on per-example means"
+    assert row.test == "sign-flip on per-example means"
     assert row.flaky is not None and row.flaky > 100
     note = next(n for n in verdict.notes if "samples each" in n)
     assert "flaky" in note and "Twice the samples per example would detect" in note
