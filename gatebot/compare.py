@@ -667,22 +667,28 @@ def _flips(pm: _Metric, measured: decision.Measurement, pairing: _Pairing) -> Fl
 
 
 def _flip_examples(pm: _Metric, indices: IntArray, pairing: _Pairing) -> tuple[FlipExample, ...]:
-    out = []
-    for i in indices.tolist():
-        cu = int(pm.cand_uid[i])
-        if cu >= 0:
-            side, uid = pairing.cand, cu
-        else:
-            side, uid = pairing.base, int(pm.base_uid[i])
-        out.append(
-            FlipExample(
-                id=pairing.base.ids[int(pm.base_uid[i])],
-                baseline=float(pm.design.baseline[i]),
-                candidate=float(pm.design.candidate[i]),
-                slices=side.examples.slice_values(int(side.first[uid])),
-            )
+    """The examples at `indices`, with their slices: the candidate's, or the baseline's for a lost one."""
+    base, cand = pairing.base, pairing.cand
+    base_uid = pm.base_uid[indices]
+    cand_uid = pm.cand_uid[indices]
+    lost = cand_uid < 0
+    entry = np.where(lost, base.first[base_uid], cand.first[np.where(lost, 0, cand_uid)]).tolist()
+    return tuple(
+        FlipExample(
+            id=base.ids[u],
+            baseline=b,
+            candidate=c,
+            slices=(base if gone else cand).examples.slice_values(e),
         )
-    return tuple(out)
+        for u, b, c, gone, e in zip(
+            base_uid.tolist(),
+            pm.design.baseline[indices].tolist(),
+            pm.design.candidate[indices].tolist(),
+            lost.tolist(),
+            entry,
+            strict=True,
+        )
+    )
 
 
 def _aggregate_test(name: str, baseline: Results, candidate: Results, config: Config) -> _Pending | None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gatebot.errors import InputError
-from gatebot.results import load_results, write_results
+from gatebot.results import load_results, results_document, write_results
 from tests.factories import make_results, results_doc, write_json
 
 
@@ -79,3 +79,33 @@ def test_bad_results__one_line_input_error(tmp_path: Path, text: str, message: s
 def test_missing_file__input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="results file not found"):
         load_results(tmp_path / "nope.json")
+
+
+def test_clusters_and_repeats__inline_and_sidecar__read_and_written_back(tmp_path: Path) -> None:
+    lines = [
+        {"id": "q1", "scores": {"acc": 1}, "cluster": "p1", "repeat": 0},
+        {"id": "q1", "scores": {"acc": 0}, "cluster": "p1", "repeat": 1},
+        {"id": "q2", "scores": {"acc": 1}},
+    ]
+    (tmp_path / "examples.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    head = {"schema": "gatebot/results@1", "benchmark": "b", "model": "m", "stderr": {"acc": 0.1}}
+    sidecar = tmp_path / "sidecar.json"
+    sidecar.write_text(json.dumps({**head, "examples_file": "examples.jsonl"}), encoding="utf-8")
+    inline = tmp_path / "inline.json"
+    inline.write_text(json.dumps({**head, "examples": lines}), encoding="utf-8")
+    for path in (sidecar, inline):
+        results = load_results(path)
+        assert results.examples is not None and results.stderr == {"acc": 0.1}
+        assert results.examples.repeats is not None and results.examples.repeats.tolist() == [0, 1, -1]
+        assert results.examples.clusters is not None and results.examples.clusters.levels == ("p1",)
+        write_results(results, tmp_path / "again.json")
+        assert results_document(load_results(tmp_path / "again.json")) == results_document(results)
+
+
+def test_same_id_without_repeats__still_an_error(tmp_path: Path) -> None:
+    doc = {"schema": "gatebot/results@1", "benchmark": "b", "model": "m"}
+    doc["examples"] = [{"id": "q1", "repeat": 0}, {"id": "q1"}]
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(InputError, match=r"examples\[1\]\.id 'q1' appears more than once"):
+        load_results(path)
