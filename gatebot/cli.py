@@ -7,6 +7,7 @@ shows (tools/cli_reference.py), and the commands themselves are a few lines each
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -33,7 +34,7 @@ from gatebot.init import InitOptions, ask_terminal, init_repository
 from gatebot.local_gate import LocalGate, gate_locally
 from gatebot.plan import select_jobs
 from gatebot.report import RenderOptions, render_markdown
-from gatebot.results import Results, atomic_write, load_results, write_results
+from gatebot.results import atomic_write, load_results, write_results
 from gatebot.runner import git_commit, run_benchmark, utc_timestamp
 from gatebot.settings import Settings
 from gatebot.verdict import GateReport, report_document
@@ -180,14 +181,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings, out: IO[str]) -> in
     )
     imported = import_results(Path(args.path), args.format, options)
     renamed = [
-        Results(
-            args.benchmark or r.benchmark,
-            args.model or r.model,
-            r.metrics,
-            r.examples,
-            r.provenance,
-            r.directions,
-        )
+        dataclasses.replace(r, benchmark=args.benchmark or r.benchmark, model=args.model or r.model)
         for r in imported.results
     ]
     detected = "detected" if args.format == "auto" else "read"

@@ -241,6 +241,12 @@ class State(_Strict):
     blocking: tuple[str, ...] = ()
     """What fails the gate that no acceptance can cover (`decision.unacceptable`), in words."""
     acceptances: tuple[Acceptance, ...] = ()
+    digest: str = ""
+    """What was gated: the models, benchmarks and their model, dataset and config digests (a rerun of the
+    same head with the same digest is another attempt at the same question)."""
+    attempts: tuple[str, ...] = ()
+    """The outcomes of earlier attempts on this head with the same digest, oldest first, as this comment
+    recorded them."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -29,8 +29,11 @@ DEFAULT_ALPHA = 0.05
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 Direction = Literal["higher", "lower"]
-GateMode = Literal["regression", "non-inferiority"]
+GateMode = Literal["regression", "non-inferiority", "equivalence", "superiority"]
 Correction = Literal["holm", "bh", "none"]
+Family = Literal["run", "benchmark"]
+MissingExamples = Literal["worst", "drop"]
+Inconclusive = Literal["neutral", "fail"]
 MissingBaseline = Literal["run-base", "pass", "fail"]
 ResultsFormat = Literal["gatebot", "auto", "lm-eval", "promptfoo", "inspect", "jsonl", "csv"]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -71,13 +74,28 @@ class MetricConfig(_Strict):
     mode: GateMode = Field(
         default="regression",
         description="`regression` fails on a significant drop larger than `min_effect`; `non-inferiority` "
-        "passes only when a one-sided test shows any drop is smaller than `min_effect`.",
+        "passes only when a one-sided test shows any drop is smaller than `min_effect`; `equivalence` "
+        "passes only when two one-sided tests show any change is within +-`min_effect` (a PR that claims "
+        "no change); `superiority` passes only when a one-sided test shows an improvement larger than "
+        "`min_effect` (a PR that claims one). Slices are tested for a significant drop larger than the "
+        "margin in every mode but `regression`.",
+    )
+    max_detectable_drop: float | None = Field(
+        default=None,
+        gt=0.0,
+        description="The largest drop this metric's eval must be able to detect (80% power), in the "
+        "metric's units; when it cannot, the verdict is `inconclusive`. Overrides "
+        "`gate.max_detectable_drop`.",
     )
 
     @model_validator(mode="after")
     def _margin_for_non_inferiority(self) -> MetricConfig:
         if self.mode == "non-inferiority" and self.min_effect <= 0:
             raise ValueError("mode non-inferiority needs min_effect > 0 (the largest drop you accept)")
+        if self.mode == "equivalence" and self.min_effect <= 0:
+            raise ValueError(
+                "mode equivalence needs min_effect > 0 (the largest change either way you accept)"
+            )
         return self
 
 
@@ -181,6 +199,35 @@ class GateSettings(_Strict):
     )
     trend_points: int = Field(
         default=10, ge=0, le=50, description="Recorded baselines shown in the trend chart (0: no chart)."
+    )
+    family: Family = Field(
+        default="run",
+        description="Which gated tests share one multiple-testing correction: `run`, every test of every "
+        "model x benchmark of the gate run (the false-alarm rate holds for the run), or `benchmark`, each "
+        "model x benchmark on its own.",
+    )
+    cluster_by: str | None = Field(
+        default=None,
+        min_length=1,
+        description="A slice key whose values are clusters (a passage, document or conversation several "
+        "examples share): tests and intervals become cluster-robust. Examples may also carry `cluster`.",
+    )
+    missing_examples: MissingExamples = Field(
+        default="worst",
+        description="An example the baseline scored and the candidate did not: `worst` counts it as the "
+        "worst score of the metric (a crash on the hard examples cannot pass), `drop` leaves it out. The "
+        "report says how many either way.",
+    )
+    inconclusive: Inconclusive = Field(
+        default="neutral",
+        description="When the eval could not have failed (or cannot detect `max_detectable_drop`): "
+        "`neutral` (a neutral check, exit 0) or `fail` (a failing check, exit 1).",
+    )
+    max_detectable_drop: float | None = Field(
+        default=None,
+        gt=0.0,
+        description="The largest drop every gated metric's eval must be able to detect (80% power), in "
+        "each metric's units (0.03 = 3 points of accuracy); when it cannot, the verdict is `inconclusive`.",
     )
 
 

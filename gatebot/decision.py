@@ -3,12 +3,14 @@
 `compare` measures (pairs the examples, runs the paired tests, corrects the p-values of the gated family
 together); this module judges what it measured:
 
-- `decide`: the rule for one metric, with significance known (paired data) or not (aggregates only);
+- `decide`: the rule for one metric, with significance known (paired data) or not (aggregates only),
+  never failing on a change smaller than the report shows (`display_resolution`);
 - `joins_family`, `paired_decision`, `aggregate_decision`, `too_few_scored`: the status, reason and
-  gating of each row, whatever data it has;
+  gating of each row, whatever data and design it has (`Measurement`), in each mode (regression,
+  non-inferiority, equivalence, superiority);
 - `verdict_outcome`, `missing_baseline`, `attach_reference`: the outcome of one model on one benchmark,
   with no baseline, and against a reference model;
-- `report_outcome`: the outcome of a gate run;
+- `report_outcome`: the outcome of a gate run (`inconclusive` when a gated test could not have failed);
 - `rejudge`: a verdict read back from a document someone else wrote (a fork's bundle), judged again;
 - `unacceptable`, `accepted`, `check_conclusion`, `title_after_acceptance`: what acceptances
   (`/gatebot accept`) change, and what they cannot.
@@ -18,6 +20,7 @@ Pure: plain values in, plain values out.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -25,12 +28,21 @@ from typing import Literal
 from gatebot import stats
 from gatebot.config import DEFAULT_ALPHA, Config, MetricConfig
 from gatebot.results import Results
-from gatebot.verdict import Comparability, GateReport, Outcome, Reference, Row, Status, Verdict
+from gatebot.verdict import (
+    FAILING_STATUSES,
+    Comparability,
+    GateReport,
+    Outcome,
+    Reference,
+    Row,
+    Status,
+    Verdict,
+)
 
-FAILING = frozenset({Status.REGRESSED, Status.REMOVED})
+FAILING = FAILING_STATUSES
 """Statuses that fail the gate on a gated row."""
 
-Conclusion = Literal["success", "failure"]
+Conclusion = Literal["success", "failure", "neutral"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,12 +58,43 @@ class Decision:
 
 @dataclass(frozen=True, kw_only=True)
 class Adjusted:
-    """A gated test's p-values after the multiple-testing correction across the gated family."""
+    """A gated test's p-values as the gate judges them.
+
+    `worse` is the p of a drop after the multiple-testing correction across the gated family (regression
+    mode, and slices in every mode), or the p of the metric's claim, never adjusted (non-inferiority,
+    equivalence and superiority overall: the gate passes only when every claim is shown, an
+    intersection-union test, Berger 1982). `better` is the corrected p of an improvement.
+    """
 
     worse: float
     """Of a drop (regression mode) or of not being within the margin (non-inferiority)."""
     better: float
     """Of an improvement."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Measurement:
+    """One test of one metric, overall or on one slice, in whichever design `compare` ran it."""
+
+    n: int
+    baseline_mean: float
+    candidate_mean: float
+    delta: float
+    p_worse: float
+    """One-sided p of "the candidate is worse" in the metric's direction."""
+    p_better: float
+    p_noninferior: float | None = None
+    """Non-inferiority mode, overall: p of "any drop is smaller than the margin" (small = shown)."""
+    p_claim: float | None = None
+    """Equivalence or superiority mode, overall: p of the claim (small = shown)."""
+    p_beyond_margin: float | None = None
+    """A slice of a claim mode: p of "the drop is larger than the margin"."""
+    could_decide: bool = True
+    """Whether some outcome of the candidate could have been significant: a drop for a test of a drop,
+    the claim for a claim. False when no outcome could (4 examples cannot show a drop at 5%)."""
+    detectable_drop: float | None = None
+    resolution: float = 0.0
+    """The smallest change the report can show (a change that rounds to zero is never a regression)."""
 
 
 def alpha_of(config: MetricConfig | None) -> float:
@@ -66,6 +109,33 @@ def effective(config: MetricConfig | None, direction: str) -> MetricConfig:
     return MetricConfig(direction="lower" if direction == "lower" else "higher")
 
 
+def display_resolution(fraction: bool, *values: float | None) -> float:
+    """Half a unit of the last digit the report shows: 0.05 points for rates, the fourth significant
+    digit of the larger value otherwise. A change below it shows as zero, and is never a regression."""
+    if fraction:
+        return 0.0005
+    largest = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=0.0)
+    if largest == 0.0:
+        return 0.0
+    return 0.5 * 10.0 ** (math.floor(math.log10(largest)) - 3)
+
+
+def _material(delta: float, baseline: float, config: MetricConfig, resolution: float) -> tuple[bool, str]:
+    """Whether a move is large enough to count, and why not when it is not."""
+    size = abs(delta)
+    if resolution > 0 and size < resolution:
+        return False, "smaller than the report shows"
+    if size <= config.min_effect:
+        return False, "smaller than min_effect"
+    if (
+        config.max_relative_drop is not None
+        and baseline != 0
+        and size / abs(baseline) <= config.max_relative_drop
+    ):
+        return False, "smaller than min_effect"
+    return True, ""
+
+
 def decide(
     *,
     delta: float,
@@ -74,25 +144,20 @@ def decide(
     config: MetricConfig,
     significant_worse: bool | None,
     significant_better: bool | None,
+    resolution: float = 0.0,
 ) -> tuple[Status, str]:
     """The gate's rule for one metric, in one place.
 
     With significance known (paired data): a move counts only when it is statistically significant AND
-    material (larger than `min_effect`, and than `max_relative_drop` of the baseline when set). In
-    non-inferiority mode `significant_worse` means "not shown to be within the margin".
-    Without it (aggregates only) every move past the tolerances counts: the threshold rule.
+    material (larger than `min_effect`, and than `max_relative_drop` of the baseline when set, and than
+    the report's display `resolution`). In non-inferiority mode `significant_worse` means "not shown to
+    be within the margin". Without it (aggregates only) every move past the tolerances counts: the
+    threshold rule, with the mode's claim (equivalence: within +-min_effect; superiority: better by more).
     """
     oriented = delta if higher_is_better else -delta
-    size = abs(delta)
-    material = size > config.min_effect
-    if config.max_relative_drop is not None and baseline != 0:
-        material = material and size / abs(baseline) > config.max_relative_drop
+    material, why_not = _material(delta, baseline, config, resolution)
     if significant_worse is None or significant_better is None:
-        if oriented < 0 and material:
-            return Status.REGRESSED, "moved the wrong way by more than the tolerance (no significance test)"
-        if oriented > 0 and material:
-            return Status.IMPROVED, "improved by more than the tolerance (no significance test)"
-        return Status.UNCHANGED, "within the tolerance (no significance test)"
+        return _threshold(oriented, material, why_not, config)
     if config.mode == "non-inferiority":
         if significant_better and material:
             return Status.IMPROVED, "significant improvement"
@@ -102,17 +167,39 @@ def decide(
     if significant_worse:
         if material:
             return Status.REGRESSED, "significant drop larger than min_effect"
-        return Status.UNCHANGED, "significant but smaller than min_effect"
+        return Status.UNCHANGED, f"significant but {why_not}"
     if significant_better:
         if material:
             return Status.IMPROVED, "significant improvement larger than min_effect"
-        return Status.UNCHANGED, "significant but smaller than min_effect"
+        return Status.UNCHANGED, f"significant but {why_not}"
     return Status.WITHIN_NOISE, "not statistically significant"
 
 
-def gate_p(result: stats.PairedResult) -> float:
-    """The p-value the gate judges a paired test by: of a drop, or of non-inferiority (with a margin)."""
-    return result.p_noninferior if result.p_noninferior is not None else result.p_worse
+def _threshold(oriented: float, material: bool, why_not: str, config: MetricConfig) -> tuple[Status, str]:
+    """The rule without a significance test: the tolerances alone."""
+    if config.mode == "equivalence":
+        if material:
+            return Status.NOT_SHOWN, "moved by more than min_effect (no significance test)"
+        return Status.UNCHANGED, "within min_effect (no significance test)"
+    if oriented < 0 and material:
+        return Status.REGRESSED, "moved the wrong way by more than the tolerance (no significance test)"
+    if oriented > 0 and material:
+        return Status.IMPROVED, "improved by more than the tolerance (no significance test)"
+    if config.mode == "superiority":
+        return Status.NOT_SHOWN, "not better by more than min_effect (no significance test)"
+    if why_not == "smaller than the report shows":
+        return Status.UNCHANGED, "smaller than the report shows (no significance test)"
+    return Status.UNCHANGED, "within the tolerance (no significance test)"
+
+
+def gate_p(result: stats.PairedResult | Measurement) -> float:
+    """The p-value the gate judges a test by: of a drop, or of the metric's claim (non-inferiority,
+    equivalence, superiority)."""
+    if result.p_noninferior is not None:
+        return result.p_noninferior
+    if isinstance(result, Measurement) and result.p_claim is not None:
+        return result.p_claim
+    return result.p_worse
 
 
 def joins_family(
@@ -126,51 +213,148 @@ def joins_family(
     return wants_gate and direction is not None and (slice_key is None or n >= min_slice_size)
 
 
+def _measurement(result: stats.PairedResult | Measurement, alpha: float) -> Measurement:
+    if isinstance(result, Measurement):
+        return result
+    return Measurement(
+        n=result.n,
+        baseline_mean=result.baseline_mean,
+        candidate_mean=result.candidate_mean,
+        delta=result.delta,
+        p_worse=result.p_worse,
+        p_better=result.p_better,
+        p_noninferior=result.p_noninferior,
+        detectable_drop=result.detectable_drop(alpha=alpha),
+    )
+
+
 def paired_decision(
-    result: stats.PairedResult,
+    result: stats.PairedResult | Measurement,
     *,
     direction: str | None,
     config: MetricConfig | None,
     adjusted: Adjusted | None,
     wants_gate: bool,
     min_slice_size: int,
+    slice_key: str | None = None,
+    too_small: str | None = None,
+    max_detectable_drop: float | None = None,
 ) -> Decision:
-    """A metric with per-example scores on both sides, judged by its paired test.
+    """A metric with a test on both sides (per-example scores, or aggregates with standard errors).
 
-    `adjusted` holds the corrected p-values of a test in the gated family (`joins_family`); a test
-    outside it is judged on its own p-values and does not gate. Without a direction, a move either way
+    `adjusted` holds the p-values the gate judges a test in the gated family by (`Adjusted`); a test
+    outside it does not gate: a slice too small to gate (`too_small` says why), or an overall test that
+    could not have failed, which makes the verdict inconclusive. Without a direction, a move either way
     is `changed` when a two-sided test at `alpha` finds it.
     """
     alpha = alpha_of(config)
+    m = _measurement(result, alpha)
     gated = adjusted is not None
     if direction is None:
-        if min(result.p_worse, result.p_better) < alpha / 2:
+        if min(m.p_worse, m.p_better) < alpha / 2:
             return Decision(
                 status=Status.CHANGED, reason="changed significantly; direction not declared", gated=gated
             )
         return Decision(status=Status.WITHIN_NOISE, reason="not statistically significant", gated=gated)
-    significant = (adjusted.worse if adjusted is not None else gate_p(result)) < alpha
-    non_inferiority = result.p_noninferior is not None
+    conf = effective(config, direction)
+    if wants_gate and adjusted is None:
+        if slice_key is None:
+            return Decision(status=Status.INCONCLUSIVE, reason=_could_not(conf), gated=True)
+        reason = too_small or f"fewer than {min_slice_size} examples: too small to gate"
+        return Decision(status=Status.TOO_SMALL, reason=reason, gated=False)
+    significant_worse = (adjusted.worse if adjusted is not None else gate_p(m)) < alpha
+    significant_better = (adjusted.better if adjusted is not None else m.p_better) < alpha
+    if conf.mode != "regression" and slice_key is not None:
+        status, reason = _claim_slice(m, conf, significant_worse, significant_better, direction == "higher")
+        return Decision(status=status, reason=reason, gated=gated)
+    if conf.mode in ("equivalence", "superiority"):
+        status, reason = _claim(m, conf, shown=significant_worse, could=m.could_decide)
+        return Decision(status=status, reason=reason, gated=gated)
     status, reason = decide(
-        delta=result.delta,
-        baseline=result.baseline_mean,
+        delta=m.delta,
+        baseline=m.baseline_mean,
         higher_is_better=direction == "higher",
-        config=effective(config, direction),
-        significant_worse=not significant if non_inferiority else significant,
-        significant_better=(adjusted.better if adjusted is not None else result.p_better) < alpha,
+        config=conf,
+        significant_worse=not significant_worse if conf.mode == "non-inferiority" else significant_worse,
+        significant_better=significant_better,
+        resolution=m.resolution,
     )
-    if wants_gate and not gated:
-        reason += f" (not gated: fewer than {min_slice_size} examples)"
+    if gated and status is Status.REGRESSED and conf.mode == "non-inferiority" and not m.could_decide:
+        return Decision(status=Status.INCONCLUSIVE, reason=_could_not(conf), gated=True)
+    limit = conf.max_detectable_drop or max_detectable_drop
+    if (
+        gated
+        and conf.mode == "regression"
+        and status is not Status.REGRESSED
+        and limit is not None
+        and m.detectable_drop is not None
+        and m.detectable_drop > limit
+    ):
+        reason = f"cannot detect a drop of {limit:g} (80% power needs a drop of {m.detectable_drop:.3g})"
+        return Decision(status=Status.INCONCLUSIVE, reason=reason, gated=True)
     return Decision(status=status, reason=reason, gated=gated)
 
 
+def _could_not(config: MetricConfig) -> str:
+    if config.mode == "non-inferiority":
+        return "too few examples to show non-inferiority even if nothing changed"
+    if config.mode == "equivalence":
+        return "too few examples to show equivalence even if nothing changed"
+    if config.mode == "superiority":
+        return "too few examples to show an improvement even if every example got better"
+    return "could not have failed: even if every example got worse, the drop would not be significant"
+
+
+def _claim(m: Measurement, config: MetricConfig, *, shown: bool, could: bool) -> tuple[Status, str]:
+    """Equivalence or superiority overall: the claim must be shown."""
+    margin = config.min_effect
+    if config.mode == "equivalence":
+        if shown:
+            return Status.UNCHANGED, f"shown that any change is within ±{margin:g}"
+        if not could:
+            return Status.INCONCLUSIVE, _could_not(config)
+        return Status.NOT_SHOWN, f"not shown that any change is within ±{margin:g}"
+    better = f"better by more than {margin:g}" if margin > 0 else "better"
+    if shown:
+        return Status.IMPROVED, f"shown to be {better}"
+    if not could:
+        return Status.INCONCLUSIVE, _could_not(config)
+    return Status.NOT_SHOWN, f"not shown to be {better}"
+
+
+def _claim_slice(
+    m: Measurement, config: MetricConfig, significant_worse: bool, significant_better: bool, higher: bool
+) -> tuple[Status, str]:
+    """A slice of a metric in a claim mode: it fails on a significant drop larger than the margin.
+
+    Too few examples to show the claim on a slice is no evidence of a drop (250 examples cannot show
+    non-inferiority at a margin of 0.005 even when nothing changed), so a slice is never held to the claim.
+    """
+    margin = 0.0 if config.mode == "superiority" else config.min_effect
+    oriented = m.delta if higher else -m.delta
+    shows = m.resolution == 0 or abs(m.delta) >= m.resolution
+    if significant_worse and oriented < 0 and shows:
+        return Status.REGRESSED, f"significant drop larger than {margin:g}"
+    if significant_better and oriented > 0 and shows and abs(m.delta) > config.min_effect:
+        return Status.IMPROVED, "significant improvement"
+    return Status.WITHIN_NOISE, f"no significant drop larger than {margin:g}"
+
+
 def aggregate_decision(
-    *, baseline: float | None, candidate: float | None, direction: str | None, config: MetricConfig | None
+    *,
+    baseline: float | None,
+    candidate: float | None,
+    direction: str | None,
+    config: MetricConfig | None,
+    resolution: float = 0.0,
+    wants_gate: bool | None = None,
 ) -> Decision:
-    """A metric known only as an aggregate on at least one side: added, removed, or the threshold rule."""
+    """A metric known only as an aggregate on at least one side, without a standard error: added, removed,
+    or the threshold rule (which never fails on a change smaller than the report shows)."""
+    gates = (config is not None and config.gate) if wants_gate is None else wants_gate
     if baseline is None or candidate is None:
         status = Status.ADDED if baseline is None else Status.REMOVED
-        if candidate is None and config is not None and config.gate:
+        if candidate is None and gates:
             return Decision(status=status, reason="a gated metric is missing from the candidate", gated=True)
         reason = "only in the candidate" if baseline is None else "only in the baseline"
         return Decision(status=status, reason=reason, gated=False)
@@ -185,8 +369,9 @@ def aggregate_decision(
         config=effective(config, direction),
         significant_worse=None,
         significant_better=None,
+        resolution=resolution,
     )
-    return Decision(status=status, reason=reason, gated=config is not None and config.gate)
+    return Decision(status=status, reason=reason, gated=gates)
 
 
 def too_few_scored(*, compared: int, scored: int, wants_gate: bool, min_overlap: float) -> Decision | None:
@@ -207,13 +392,16 @@ def verdict_outcome(
     rows: Sequence[Row], slice_rows: Sequence[Row], *, comparability: Comparability | None = None
 ) -> Outcome:
     """One model on one benchmark: incomparable when the runs share too few examples or a gated metric
-    cannot be compared, failed when a gated row regressed or went missing, passed otherwise."""
+    cannot be compared, failed when a gated row regressed, went missing or did not show its claim,
+    inconclusive when a gated test could not have failed, passed otherwise."""
     if comparability is not None and not comparability.comparable:
         return Outcome.INCOMPARABLE
     if any(r.gated and r.status is Status.INCOMPARABLE for r in rows):
         return Outcome.INCOMPARABLE
     if any(r.gated and r.status in FAILING for r in (*rows, *slice_rows)):
         return Outcome.FAILED
+    if any(r.gated and r.status is Status.INCONCLUSIVE for r in (*rows, *slice_rows)):
+        return Outcome.INCONCLUSIVE
     return Outcome.PASSED
 
 
@@ -266,18 +454,28 @@ def attach_reference(verdict: Verdict, against_reference: Verdict, *, model: str
     """
     reference = Reference(model=model, rows=against_reference.rows, gates=gates)
     attached = replace(verdict, reference=reference)
-    if gates and attached.reference_regressions and attached.outcome is Outcome.PASSED:
+    if (
+        gates
+        and attached.reference_regressions
+        and attached.outcome in (Outcome.PASSED, Outcome.INCONCLUSIVE)
+    ):
         attached = replace(attached, outcome=Outcome.FAILED)
     return attached
 
 
-def report_outcome(outcomes: Iterable[Outcome]) -> Outcome:
-    """A gate run's outcome: the worst of its verdicts'. No verdicts at all is a pass (nothing to gate)."""
+def report_outcome(outcomes: Iterable[Outcome], *, inconclusive_fails: bool = False) -> Outcome:
+    """A gate run's outcome: the worst of its verdicts'. No verdicts at all is a pass (nothing to gate).
+
+    An inconclusive verdict makes the run inconclusive (a neutral check), or failed when the config says
+    `gate.inconclusive: fail`.
+    """
     found = set(outcomes)
     # A regression is named first: a run that cannot be compared must not hide one found elsewhere.
     for worst in (Outcome.FAILED, Outcome.INCOMPARABLE, Outcome.NO_BASELINE):
         if worst in found:
             return worst
+    if Outcome.INCONCLUSIVE in found:
+        return Outcome.FAILED if inconclusive_fails else Outcome.INCONCLUSIVE
     return Outcome.PASSED
 
 
@@ -370,7 +568,10 @@ def accepted(outcome: str, *, regressions: int, unaccepted: int, blocking: int =
 
 
 def check_conclusion(outcome: str, *, accepted: bool) -> Conclusion:
-    """The check passes on a passed gate, or on a failed one whose regressions are all accepted."""
+    """The check passes on a passed gate, or on a failed one whose regressions are all accepted; it is
+    neutral on an inconclusive one (nothing failed, but the eval could not have failed either)."""
+    if outcome == Outcome.INCONCLUSIVE:
+        return "neutral"
     return "success" if outcome == Outcome.PASSED or accepted else "failure"
 
 

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 
 from gatebot.baselines import BaselineSource, Found
-from gatebot.compare import compare
+from gatebot.compare import compare, compare_run
 from gatebot.config import LoadedConfig
 from gatebot.decision import attach_reference, missing_baseline
 from gatebot.plan import Job
@@ -42,10 +42,12 @@ def gate(
     """Compare every job's candidate with its baseline (and its model's reference).
 
     `candidate(job)` gives the results under test; `run_base(job)`, when given, benchmarks the base
-    commit for a job that has no baseline and whose config asks for `missing_baseline: run-base`.
+    commit for a job that has no baseline and whose config asks for `missing_baseline: run-base`. The
+    gated tests of every job form one family (`gate.family: run`) unless the config says `benchmark`.
     """
     config = loaded.config
-    verdicts: list[Verdict] = []
+    verdicts: list[Verdict | None] = []
+    compared: list[tuple[Job, Results, Found]] = []
     for job in jobs:
         with group(f"gatebot: {job.benchmark} for {job.model}"):
             results = candidate(job)
@@ -56,14 +58,25 @@ def gate(
         if found is None:
             verdicts.append(missing_baseline(results, policy=config.gate.missing_baseline))
             continue
-        verdict = replace(compare(found.results, results, config), baseline_source=found.source)
-        verdict = _with_reference(verdict, loaded, job, results, source)
+        verdicts.append(None)
+        compared.append((job, results, found))
+    judged = iter(compare_run([(found.results, results) for _, results, found in compared], config))
+    out: list[Verdict] = []
+    pending = iter(compared)
+    for verdict in verdicts:
+        if verdict is not None:
+            out.append(verdict)
+            continue
+        job, results, found = next(pending)
+        judged_verdict = replace(next(judged), baseline_source=found.source)
+        judged_verdict = _with_reference(judged_verdict, loaded, job, results, source)
         if config.gate.trend_points:
             history = source.trend(job.model, job.benchmark, config.gate.trend_points)
             if history:
-                verdict = replace(verdict, trend=(*history, TrendPoint("this run", dict(results.metrics))))
-        verdicts.append(verdict)
-    return GateReport(tuple(verdicts))
+                point = TrendPoint("this run", dict(results.metrics))
+                judged_verdict = replace(judged_verdict, trend=(*history, point))
+        out.append(judged_verdict)
+    return GateReport(tuple(out))
 
 
 def _with_reference(

@@ -38,7 +38,13 @@ STATUS_LABEL = {
     Status.ADDED: "🆕 added",
     Status.REMOVED: "➖ removed",
     Status.INCOMPARABLE: "⚠️ incomparable",
+    Status.NOT_SHOWN: "🔴 not shown",
+    Status.TOO_SMALL: "⚪ too small to gate",
+    Status.INCONCLUSIVE: "🟡 inconclusive",
 }
+
+CLAIM_LABEL = {"non-inferior": "non-inf.", "equivalent": "equiv.", "superior": "sup."}
+"""How a claim's p is labelled: small means the claim is shown."""
 
 
 def fmt_value(value: float | None, fraction: bool) -> Markup:
@@ -91,18 +97,23 @@ def _delta_cell(row: Row) -> Markup:
 
 def _status_cell(row: Row) -> Markup:
     label = STATUS_LABEL[row.status]
-    if not row.gated and row.status not in (Status.ADDED, Status.REMOVED):
+    if not row.gated and row.status not in (Status.ADDED, Status.REMOVED, Status.TOO_SMALL):
         label += " (not gated)" if row.declared or row.slice_key is not None else " (not declared)"
     return _trusted(label)
 
 
 def _significance_cell(row: Row) -> Markup:
+    """The p-value, labelled with what it is: adjusted within the gated family, raw outside it, or the
+    p of the metric's claim (non-inferiority, equivalence, superiority), where small means shown."""
     if row.test == "threshold":
         return _trusted("not assessed")
     if row.p_value is None:
         return _trusted("–")
-    p = row.p_adjusted if row.p_adjusted is not None else row.p_value
-    return pvalue(p)
+    if row.claim is not None:
+        return _trusted(f"{pvalue(row.p_value)} {CLAIM_LABEL.get(row.claim, row.claim)}")
+    if row.p_adjusted is not None:
+        return _trusted(f"{pvalue(row.p_adjusted)} adj.")
+    return _trusted(f"{pvalue(row.p_value)} raw")
 
 
 def _reference_cell(row: Row | None) -> Markup:
@@ -113,7 +124,7 @@ def _reference_cell(row: Row | None) -> Markup:
 
 
 def metrics_table(verdict: Verdict) -> Markup:
-    headers = ["Metric", "Baseline", "Candidate", _delta_header(verdict), "p (adj.)", "Status"]
+    headers = ["Metric", "Baseline", "Candidate", _delta_header(verdict), "p", "Status"]
     reference = {r.metric: r for r in verdict.reference.rows} if verdict.reference is not None else None
     if verdict.reference is not None:
         headers.append(f"vs {escape_md(verdict.reference.model)}")
@@ -190,7 +201,7 @@ def slices_table(rows: Sequence[Row], verdict: Verdict) -> Markup:
         )
         for row in rows
     ]
-    headers = ("Slice", "Metric", "n", "Baseline", "Candidate", _delta_header(verdict), "p (adj.)", "Status")
+    headers = ("Slice", "Metric", "n", "Baseline", "Candidate", _delta_header(verdict), "p", "Status")
     return table(headers, body)
 
 
@@ -228,7 +239,18 @@ def _regression_phrase(row: Row) -> Markup:
     where = _trusted(f" on {escape_md(row.slice_label)}") if row.slice_key is not None else ""
     interval = ci(row.ci_low, row.ci_high, row.fraction_scale)
     delta = signed_delta(row.delta, row.fraction_scale)
+    if row.status is Status.NOT_SHOWN:
+        return _trusted(f"**{escape_md(row.metric)}**{where} {_not_shown(row)}: {delta} {interval}".strip())
     return _trusted(f"**{escape_md(row.metric)}**{where} {delta} {interval}".strip())
+
+
+def _not_shown(row: Row) -> str:
+    margin = _magnitude(row.min_effect or 0.0, row.fraction_scale)
+    if row.claim == "equivalent":
+        return f"not shown equivalent (within ±{margin})"
+    if row.min_effect:
+        return f"not shown better by more than {margin}"
+    return "not shown better"
 
 
 def _plural(count: int, word: str) -> str:
@@ -261,22 +283,99 @@ _NO_BASELINE = Headline(
 
 def headline(report: GateReport) -> Headline:
     """The verdict line, the sentence under it and the check's title, for the report's outcome."""
+    line = _headline(report)
+    missing = _missing_sentence(report)
+    if missing:
+        line = Headline(head=line.head, lead=_trusted(f"{line.lead} {missing}"), title=line.title)
+    return line
+
+
+def _headline(report: GateReport) -> Headline:
     outcome = report.outcome
     if outcome is Outcome.FAILED:
         regressions = [r for v in report.verdicts for r in v.regressions]
-        return _regressed(report, regressions) if regressions else _worse_than_reference(report)
+        if regressions:
+            return _regressed(report, regressions)
+        if any(v.reference_regressions for v in report.verdicts):
+            return _worse_than_reference(report)
+        if any(v.outcome is Outcome.INCONCLUSIVE for v in report.verdicts):
+            return _inconclusive(report, fails=True)
+        return _worse_than_reference(report)
     if outcome is Outcome.INCOMPARABLE:
         return _INCOMPARABLE
     if outcome is Outcome.NO_BASELINE:
         return _NO_BASELINE
+    if outcome is Outcome.INCONCLUSIVE:
+        return _inconclusive(report, fails=False)
     return _passed(report)
 
 
+def _missing_sentence(report: GateReport) -> str:
+    """How many examples the candidate lost, for the first lines of the report."""
+    counted = left_out = 0
+    for v in report.verdicts:
+        imputed = max((r.imputed or 0 for r in v.rows), default=0)
+        if imputed:
+            counted += imputed
+        elif v.comparability is not None and v.comparability.comparable and v.comparability.only_baseline:
+            left_out += v.comparability.only_baseline
+    parts = []
+    if counted:
+        parts.append(
+            f"{_plural(counted, 'example')} the baseline scored {'is' if counted == 1 else 'are'} missing "
+            "from the candidate and count as the worst score."
+        )
+    if left_out:
+        parts.append(
+            f"{_plural(left_out, 'example')} the baseline scored {'is' if left_out == 1 else 'are'} "
+            "missing from the candidate and left out."
+        )
+    return " ".join(parts)
+
+
+def _inconclusive(report: GateReport, *, fails: bool) -> Headline:
+    """Nothing failed, but a gated test could not have failed (or cannot detect the drop it must)."""
+    rows = [
+        (v, r)
+        for v in report.verdicts
+        for r in (*v.rows, *v.slice_rows)
+        if r.gated and r.status is Status.INCONCLUSIVE
+    ]
+    parts = "; ".join(
+        f"**{escape_md(r.metric)}**{f' on {escape_md(r.slice_label)}' if r.slice_key else ''} "
+        f"({_plural(r.n, 'example') if r.n else 'aggregate'}): {escape_md(r.reason)}"
+        for _, r in rows[:_MAX_TOP_REGRESSIONS]
+    )
+    then = (
+        "`gate.inconclusive: fail` counts this as a failure."
+        if fails
+        else "The check is neutral: add examples (or repeats) for a verdict."
+    )
+    first = rows[0][1] if rows else None
+    title = "Inconclusive" if first is None else f"Inconclusive: {first.metric} {first.reason}"[:255]
+    head = "❌ gatebot: inconclusive" if fails else "🟡 gatebot: inconclusive"
+    return Headline(
+        head=_trusted(head),
+        lead=_trusted(f"Nothing regressed, but the eval cannot back a pass: {parts}. {then}"),
+        title=title,
+    )
+
+
 def _regressed(report: GateReport, regressions: Sequence[Row]) -> Headline:
-    count = _plural(len(regressions), "regression")
+    claims = sum(1 for r in regressions if r.status is Status.NOT_SHOWN)
+    drops = len(regressions) - claims
+    count = ", ".join(
+        part
+        for part in (
+            _plural(drops, "regression") if drops else "",
+            f"{_plural(claims, 'claim')} not shown" if claims else "",
+        )
+        if part
+    )
     parts = "; ".join(_regression_phrase(r) for r in regressions[:_MAX_TOP_REGRESSIONS])
     extra = len(regressions) - _MAX_TOP_REGRESSIONS
-    lead = f"Regressed: {parts}{f' and {extra} more' if extra > 0 else ''}."
+    verb = "Regressed" if not claims else "Failed"
+    lead = f"{verb}: {parts}{f' and {extra} more' if extra > 0 else ''}."
     hidden = [
         r
         for v in report.verdicts
@@ -297,6 +396,8 @@ def _regressed(report: GateReport, regressions: Sequence[Row]) -> Headline:
     first = regressions[0]
     if first.status is Status.REMOVED:
         title = f"{first.metric} is missing from the candidate"
+    elif first.status is Status.NOT_SHOWN:
+        title = f"{first.metric} {_not_shown(first)}: {signed_delta(first.delta, first.fraction_scale)}"
     else:
         where = f" on {first.slice_label}" if first.slice_key is not None else ""
         more = f" (+{len(regressions) - 1} more)" if len(regressions) > 1 else ""
@@ -338,30 +439,69 @@ def _magnitude(value: float, fraction: bool) -> str:
     return f"{value * 100:.1f} pts" if fraction else f"{value:.4g}"
 
 
+def _room(row: Row) -> float | None:
+    """The largest drop the metric's range allows from the baseline (a rate cannot fall below 0%)."""
+    if not row.fraction_scale or row.baseline is None:
+        return None
+    return row.baseline if row.direction != "lower" else 1.0 - row.baseline
+
+
+def _power_phrase(row: Row, what: str) -> str | None:
+    """ "drops … of X or more", capped at what the range allows; None when no drop could be detected."""
+    drop = row.detectable_drop
+    room = _room(row)
+    if drop is None or not math.isfinite(drop):
+        return None
+    if room is not None and drop >= room:
+        return None
+    return f"{what} {_magnitude(drop, row.fraction_scale)}"
+
+
 def _footnotes(verdict: Verdict) -> list[Markup]:
     """What the reader should know about the strength of a pass: power, and metrics that cannot gate."""
     notes = []
     for row in verdict.rows:
-        if not row.gated or row.detectable_drop is None or row.n == 0:
+        if not row.gated or row.detectable_drop is None or row.status is Status.INCONCLUSIVE:
+            continue
+        if row.claim is not None:
             continue
         target = row.min_effect if row.min_effect else (0.01 if row.fraction_scale else None)
-        if target is not None and row.detectable_drop > target:
+        if target is None or row.detectable_drop <= target:
+            continue
+        size = f"With {row.n} examples" if row.n else "With the standard errors the harness reported"
+        phrase = _power_phrase(row, "smaller than")
+        if phrase is None:
             notes.append(
                 _trusted(
-                    f"With {row.n} examples, a drop in {escape_md(row.metric)} smaller than "
-                    f"{_magnitude(row.detectable_drop, row.fraction_scale)} cannot be reliably detected "
-                    "(80% power, before the correction for multiple tests), so a pass does not rule one out."
+                    f"{size}, no drop in {escape_md(row.metric)} can be reliably detected, not even a fall "
+                    f"to the worst score ({_magnitude(_room(row) or 0.0, row.fraction_scale)}), so a pass "
+                    "does not rule one out."
                 )
             )
-    gated_slices = [r for r in verdict.slice_rows if r.gated and r.detectable_drop is not None]
+            continue
+        notes.append(
+            _trusted(
+                f"{size}, a drop in {escape_md(row.metric)} {phrase} cannot be reliably detected "
+                "(80% power, before the correction for multiple tests), so a pass does not rule one out."
+            )
+        )
+    gated_slices = [
+        r
+        for r in verdict.slice_rows
+        if r.gated and r.detectable_drop is not None and r.status is not Status.INCONCLUSIVE
+    ]
     if gated_slices:
         small = min(gated_slices, key=lambda r: r.n)
+        phrase = _power_phrase(small, "of")
+        detects = (
+            f"drops in {escape_md(small.metric)} {phrase} or more"
+            if phrase
+            else (f"only a fall of {escape_md(small.metric)} to the worst score")
+        )
         notes.append(
             _trusted(
                 f"The smallest gated slice ({escape_md(small.slice_label)}, {small.n} examples) "
-                "can only detect "
-                f"drops in {escape_md(small.metric)} of "
-                f"{_magnitude(small.detectable_drop or 0.0, small.fraction_scale)} or more."
+                f"can only detect {detects}."
             )
         )
     if verdict.baseline_source:
@@ -380,6 +520,67 @@ def _footnotes(verdict: Verdict) -> list[Markup]:
         names = ", ".join(str(escape_md(n)) for n in undeclared)
         notes.append(_trusted(f"Shown, never gated (declare a direction under `metrics:` to gate): {names}."))
     return notes
+
+
+_INTERVALS = {
+    "newcombe": "Newcombe's interval for paired proportions on 0/1 scores",
+    "exact": "an exact one where every example moved alike",
+    "normal": "the normal interval",
+    "cluster-robust t": "the cluster-robust t interval on clustered examples",
+    "t on per-example means": "the t interval on per-example means for repeated samples",
+}
+_TESTS = {
+    "cluster": "examples in clusters the cluster sign-flip test (the cluster-robust t-test from 1,000 "
+    "clusters)",
+    "per-example means": "examples sampled more than once a test on per-example means (sign-flip, the "
+    "paired t-test from 1,000 examples)",
+    "reported standard errors": "aggregates with reported standard errors a z-test",
+}
+
+
+def method_text(verdict: Verdict) -> Markup:
+    """How the verdict was decided, in words: the rule, the tests, what each p is, the intervals."""
+    m = verdict.method
+    if m is None:
+        return _trusted("")
+    rows = (*verdict.rows, *verdict.slice_rows)
+    tests = f"{m.tests} gated tests"
+    if m.family == "run" and m.family_tests is not None and m.family_tests != m.tests:
+        tests = f"the {m.family_tests} gated tests of this gate run ({m.tests} here)"
+    others = [text for key, text in _TESTS.items() if any(key in r.test for r in rows)]
+    designs = "".join(f", {text}" for text in others)
+    kinds = []
+    for method in dict.fromkeys(r.ci_method for r in rows if r.ci_method):
+        kinds.append(
+            f"the paired bootstrap ({m.bootstrap_resamples} resamples, seed {m.seed}) on continuous scores"
+            if method == "bootstrap"
+            else _INTERVALS.get(method, method)
+        )
+    intervals = "; ".join(dict.fromkeys(kinds)) or "none was computed"
+    claims = ""
+    if any(r.claim for r in rows):
+        claims = (
+            " A claim's p (`non-inf.`, `equiv.`, `sup.`) is small when the metric's mode shows its claim, "
+            "and "
+            "is not adjusted: the gate passes only when every claim is shown; slices are tested for a "
+            "significant drop larger than the margin."
+        )
+    missing = {
+        "worst": " Examples the baseline scored and the candidate did not count as the worst score.",
+        "drop": " Examples the baseline scored and the candidate did not are left out.",
+    }.get(m.missing_examples or "", "")
+    text = (
+        "A metric regresses when its move in the bad direction is statistically significant after the "
+        f"{escape_md(m.correction)} correction across {tests}, and larger than its `min_effect` (and than "
+        "the report can show). 0/1 scores use the exact McNemar test, continuous scores the paired t-test"
+        f"{designs}. p is one-sided, in the direction the metric moved: `adj.` is adjusted for the gated "
+        f"tests, `raw` is not (a row that does not gate).{claims} Intervals are {pct(m.confidence)}, not "
+        f"adjusted: {intervals}. They are two-sided while the tests are one-sided: an interval can exclude "
+        "zero while the adjusted p is not significant, and a regression can be marked while an interval "
+        f"touches zero. Slices with fewer than {m.min_slice_size} examples, or that could not have failed, "
+        f"are shown as too small to gate.{missing}"
+    )
+    return _trusted(text)
 
 
 def _provenance_line(prov: Mapping[str, Any]) -> str:
@@ -421,6 +622,7 @@ def _environment() -> jinja2.Environment:
         metrics_table=metrics_table,
         slices_table=slices_table,
         flips_table=flips_table,
+        method_text=method_text,
         provenance=_provenance_line,
     )
     return env

@@ -16,9 +16,9 @@ import os
 import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import numpy as np
@@ -42,6 +42,23 @@ class _Example(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     meta: dict[str, float | str] = {}
 
 
+class _DesignedExample(_Example, forbid_unknown_fields=True, gc=False):
+    """An example that may name its cluster and its sample number. Decoded only when the input mentions
+    them: the two optional fields cost a sixth of the decoding time of a million examples."""
+
+    cluster: str | None = None
+    repeat: Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)] | None = None
+
+
+_DESIGN_KEYS = (b'"cluster"', b'"repeat"')
+
+
+def _decoder(*chunks: bytes) -> msgspec.json.Decoder[_Example]:
+    """The decoder for examples: with clusters and repeats only when the bytes mention one of them."""
+    designed = any(key in chunk for chunk in chunks for key in _DESIGN_KEYS)
+    return msgspec.json.Decoder(_DesignedExample if designed else _Example)
+
+
 class _Probe(msgspec.Struct):
     schema: Any = None
 
@@ -52,6 +69,8 @@ class _FileV1(msgspec.Struct, forbid_unknown_fields=True):
     model: str
     metrics: dict[str, float] = {}
     directions: dict[str, str] = {}
+    stderr: dict[str, float] = {}
+    report_only: list[str] = []
     examples: list[msgspec.Raw] | None = None
     """Kept undecoded here and decoded in batches, so a million examples never exist as objects at once."""
     examples_file: str | None = None
@@ -83,6 +102,12 @@ class Examples:
     scores: dict[str, FloatArray]
     slices: dict[str, SliceColumn]
     meta: dict[str, MetaColumn] = field(default_factory=dict)
+    clusters: SliceColumn | None = None
+    """The cluster of each entry (examples that share a passage, a document, a conversation); None when
+    no entry names one."""
+    repeats: IntArray | None = None
+    """The repeat number of each entry (-1: none); None when no entry has one. Entries with one id and
+    distinct repeats are several samples of one example."""
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -93,7 +118,11 @@ class Examples:
         scores = {name: values[index] for name, values in self.scores.items()}
         slices = {key: SliceColumn(col.codes[index], col.levels) for key, col in self.slices.items()}
         meta = {key: _take_meta(col, index) for key, col in self.meta.items()}
-        return Examples(ids=ids, scores=scores, slices=slices, meta=meta)
+        clusters = (
+            None if self.clusters is None else SliceColumn(self.clusters.codes[index], self.clusters.levels)
+        )
+        repeats = None if self.repeats is None else self.repeats[index]
+        return Examples(ids=ids, scores=scores, slices=slices, meta=meta, clusters=clusters, repeats=repeats)
 
     def slice_values(self, i: int) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -120,11 +149,17 @@ class Results:
     examples: Examples | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
     directions: dict[str, str] = field(default_factory=dict)
+    stderr: dict[str, float] = field(default_factory=dict)
+    """The standard error of an aggregate metric, as the harness reported it (lm-eval's
+    `<metric>_stderr`, inspect_ai's `stderr`): a metric known only as an aggregate is then tested."""
+    report_only: tuple[str, ...] = ()
+    """Metrics whose direction is known but which the tool that wrote the file reports without gating
+    (promptfoo's latency and cost) when no config declares any metric."""
 
     def with_provenance(self, extra: Mapping[str, Any]) -> Results:
         """A copy whose provenance gains the keys of `extra` it does not already have."""
         merged = {**extra, **self.provenance}
-        return Results(self.benchmark, self.model, self.metrics, self.examples, merged, self.directions)
+        return replace(self, provenance=merged)
 
 
 class _ColumnBuilder:
@@ -139,12 +174,16 @@ class _ColumnBuilder:
         self.meta_numbers: dict[str, list[FloatArray]] = {}
         self.meta_labels: dict[str, list[IntArray]] = {}
         self.meta_levels: dict[str, dict[str, int]] = {}
+        self.cluster_parts: list[IntArray] = []
+        self.cluster_levels: dict[str, int] = {}
+        self.repeat_parts: list[IntArray] = []
         self.count = 0
 
     def add(self, batch: list[_Example]) -> None:
         n = len(batch)
         start = self.count
         self.ids.extend(e.id for e in batch)
+        self._clusters_and_repeats(batch)
         metric_names: set[str] = set()
         slice_keys: set[str] = set()
         for e in batch:
@@ -236,16 +275,26 @@ class _ColumnBuilder:
             if key not in kinds:
                 number_parts.append(np.full(n, np.nan))
 
+    def _clusters_and_repeats(self, batch: list[_Example]) -> None:
+        """Cluster codes and repeat numbers of a batch; -1 where absent (most files have neither)."""
+        n = len(batch)
+        designed = [e for e in batch if isinstance(e, _DesignedExample)]
+        if len(designed) < n:
+            self.cluster_parts.append(np.full(n, -1, dtype=np.int32))
+            self.repeat_parts.append(np.full(n, -1, dtype=np.int32))
+            return
+        clusters = self.cluster_levels
+        codes = (
+            clusters.setdefault(e.cluster, len(clusters)) if e.cluster is not None else -1 for e in designed
+        )
+        self.cluster_parts.append(np.fromiter(codes, dtype=np.int32, count=n))
+        repeats = (-1 if e.repeat is None else e.repeat for e in designed)
+        self.repeat_parts.append(np.fromiter(repeats, dtype=np.int32, count=n))
+
     def finish(self) -> Examples:
+        repeats = np.concatenate(self.repeat_parts) if self.repeat_parts else np.empty(0, np.int32)
         if len(set(self.ids)) != len(self.ids):
-            seen: set[str] = set()
-            for i, ident in enumerate(self.ids):
-                if ident in seen:
-                    raise InputError(
-                        f"{self.where}: examples[{i}].id {ident!r} appears more than once",
-                        "example ids must be unique within a results file",
-                    )
-                seen.add(ident)
+            _check_repeats(self.where, self.ids, repeats)
         scores = {k: np.concatenate(v) if v else np.empty(0) for k, v in self.score_parts.items()}
         slices = {
             k: SliceColumn(np.concatenate(v) if v else np.empty(0, np.int32), tuple(self.levels[k]))
@@ -259,7 +308,40 @@ class _ColumnBuilder:
         meta: dict[str, MetaColumn] = {k: np.concatenate(v) for k, v in self.meta_numbers.items()}
         for k, parts in self.meta_labels.items():
             meta[k] = SliceColumn(np.concatenate(parts), tuple(self.meta_levels[k]))
-        return Examples(ids=self.ids, scores=scores, slices=slices, meta=dict(sorted(meta.items())))
+        clusters = None
+        if self.cluster_levels:
+            clusters = SliceColumn(np.concatenate(self.cluster_parts), tuple(self.cluster_levels))
+        return Examples(
+            ids=self.ids,
+            scores=scores,
+            slices=slices,
+            meta=dict(sorted(meta.items())),
+            clusters=clusters,
+            repeats=repeats if np.any(repeats >= 0) else None,
+        )
+
+
+def _check_repeats(where: str, ids: list[str], repeats: IntArray) -> None:
+    """An id may appear more than once only as repeats: every entry of it with a distinct `repeat`."""
+    seen: dict[str, set[int]] = {}
+    for i, ident in enumerate(ids):
+        repeat = int(repeats[i])
+        samples = seen.get(ident)
+        if samples is None:
+            seen[ident] = {repeat}
+            continue
+        if repeat < 0 or -1 in samples:
+            raise InputError(
+                f"{where}: examples[{i}].id {ident!r} appears more than once",
+                "example ids must be unique within a results file, unless each entry of the id is a "
+                "sample with its own integer `repeat`",
+            )
+        if repeat in samples:
+            raise InputError(
+                f"{where}: examples[{i}]: id {ident!r} repeat {repeat} appears more than once",
+                "give each sample of an example its own `repeat` number",
+            )
+        samples.add(repeat)
 
 
 _DECODE_POS = re.compile(r"byte (\d+)")
@@ -392,6 +474,7 @@ def parse_results(  # noqa: PLR0912 - one branch per rule of the format, each wi
         raise _decode_error(where, data, error) from None
     except RecursionError:
         raise depth_error(data, where=where) from None
+    decoder = _decoder(data)
     del data
     check_name(raw.benchmark, where=where, field="benchmark")
     check_name(raw.model, where=where, field="model")
@@ -400,11 +483,16 @@ def parse_results(  # noqa: PLR0912 - one branch per rule of the format, each wi
     for name, direction in raw.directions.items():
         if direction not in ("higher", "lower"):
             raise InputError(f"{where}: directions.{name} is {direction!r}", "use 'higher' or 'lower'")
+    for name, se in raw.stderr.items():
+        if not math.isfinite(se) or se < 0:
+            raise InputError(
+                f"{where}: stderr.{name} is not a finite number >= 0", "write the standard error"
+            )
     if raw.examples is not None and raw.examples_file is not None:
         raise InputError(f"{where}: has both examples and examples_file", "keep one of them")
     examples: Examples | None = None
     if raw.examples is not None:
-        examples = _decode_examples(where, raw.examples)
+        examples = _decode_examples(where, raw.examples, decoder=decoder)
     elif raw.examples_file is not None:
         if base_dir is None:
             raise InputError(
@@ -419,6 +507,8 @@ def parse_results(  # noqa: PLR0912 - one branch per rule of the format, each wi
         examples=examples,
         provenance=provenance,
         directions=dict(raw.directions),
+        stderr=dict(raw.stderr),
+        report_only=tuple(raw.report_only),
     )
 
 
@@ -456,8 +546,9 @@ def check_name(value: str, *, where: str, field: str) -> None:
     )
 
 
-def _decode_examples(where: str, items: list[msgspec.Raw]) -> Examples:
-    decoder = msgspec.json.Decoder(_Example)
+def _decode_examples(
+    where: str, items: list[msgspec.Raw], *, decoder: msgspec.json.Decoder[_Example]
+) -> Examples:
     builder = _ColumnBuilder(where)
     for start in range(0, len(items), _SIDE_BATCH):
         decoded: list[_Example] = []
@@ -492,9 +583,9 @@ def _jsonl_batches(path: Path) -> Iterator[list[tuple[int, bytes]]]:
 
 def load_examples_jsonl(path: Path) -> Examples:
     """Stream a JSON Lines file of examples into columns, one batch at a time."""
-    decoder = msgspec.json.Decoder(_Example)
     builder = _ColumnBuilder(str(path))
     for lines in _jsonl_batches(path):
+        decoder = _decoder(*(line for _, line in lines))
         decoded: list[_Example] = []
         for line_no, line in lines:
             try:
@@ -518,6 +609,7 @@ def _example_rows(examples: Examples) -> Iterator[dict[str, Any]]:
     levels = [examples.slices[k].levels for k in keys]
     meta_numbers = {k: c for k, c in examples.meta.items() if not isinstance(c, SliceColumn)}
     meta_labels = {k: c for k, c in examples.meta.items() if isinstance(c, SliceColumn)}
+    clusters, repeats = examples.clusters, examples.repeats
     for i, ident in enumerate(examples.ids):
         scores = {
             n: _number(float(c[i])) for n, c in zip(names, columns, strict=True) if not math.isnan(c[i])
@@ -536,6 +628,10 @@ def _example_rows(examples: Examples) -> Iterator[dict[str, Any]]:
                 meta[key] = _number(value)
         if meta:
             row["meta"] = meta
+        if clusters is not None and clusters.codes[i] >= 0:
+            row["cluster"] = clusters.levels[int(clusters.codes[i])]
+        if repeats is not None and repeats[i] >= 0:
+            row["repeat"] = int(repeats[i])
         yield row
 
 
@@ -549,6 +645,10 @@ def results_document(results: Results) -> dict[str, Any]:
     }
     if results.directions:
         doc["directions"] = results.directions
+    if results.stderr:
+        doc["stderr"] = results.stderr
+    if results.report_only:
+        doc["report_only"] = list(results.report_only)
     if results.examples is not None:
         doc["examples"] = list(_example_rows(results.examples))
     doc["provenance"] = results.provenance

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import collections
+import dataclasses
 import hashlib
 import json
 import os
@@ -432,9 +433,7 @@ def _stamp(results: Results, loaded: LoadedConfig, job: Job, spec: BenchmarkConf
     }
     if results.model != job.model:
         provenance["reported_model"] = results.model
-    stamped = Results(
-        job.benchmark, job.model, results.metrics, results.examples, results.provenance, results.directions
-    )
+    stamped = dataclasses.replace(results, benchmark=job.benchmark, model=job.model)
     return stamped.with_provenance({k: v for k, v in provenance.items() if v is not None})
 
 

@@ -55,7 +55,8 @@ from gatebot.stats import (
 IntArray = npt.NDArray[np.integer]
 
 _STD_NORMAL = NormalDist()
-_EXACT_SIGN_FLIP_MAX = 16
+EXACT_SIGN_FLIP_MAX = 16
+"""Up to this many clusters with a non-zero total, the sign-flip test enumerates every sign pattern."""
 _CHUNK = 2_000_000
 
 
@@ -372,7 +373,7 @@ def cluster_sign_flip_test(
     tolerance = 1e-9 * max(1.0, float(np.abs(active).sum()))
     if active.size == 0:
         return 1.0, 1.0
-    if active.size <= _EXACT_SIGN_FLIP_MAX:
+    if active.size <= EXACT_SIGN_FLIP_MAX:
         signs = np.array(list(product((1.0, -1.0), repeat=active.size)))
         flipped = signs @ active
         p_worse = float(np.mean(flipped <= observed + tolerance))

@@ -26,6 +26,10 @@ from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, InputError, 
 
 VERDICT_SCHEMA = "gatebot/verdict@1"
 
+Claim = Literal["non-inferior", "equivalent", "superior"]
+"""What a metric in a claim mode must show: no drop beyond the margin, no change beyond it either way, or
+an improvement beyond it."""
+
 
 class Status(str, Enum):
     REGRESSED = "regressed"
@@ -36,6 +40,17 @@ class Status(str, Enum):
     ADDED = "added"
     REMOVED = "removed"
     INCOMPARABLE = "incomparable"
+    NOT_SHOWN = "not_shown"
+    """A claim the metric's mode makes (equivalence, superiority) was not shown: it fails the gate."""
+    TOO_SMALL = "too_small"
+    """A slice with too few examples (or clusters) to gate: shown, never judged."""
+    INCONCLUSIVE = "inconclusive"
+    """A gated test that could not have failed (or, for a claim, could not have been shown), or whose eval
+    cannot detect the drop the config says it must."""
+
+
+FAILING_STATUSES = frozenset({Status.REGRESSED, Status.REMOVED, Status.NOT_SHOWN})
+"""Statuses that fail the gate on a gated row."""
 
 
 class Outcome(str, Enum):
@@ -43,6 +58,9 @@ class Outcome(str, Enum):
     FAILED = "failed"
     INCOMPARABLE = "incomparable"
     NO_BASELINE = "no_baseline"
+    INCONCLUSIVE = "inconclusive"
+    """Nothing failed, but a gated test could not have failed: a neutral check, exit 0 (or a failure
+    under `gate.inconclusive: fail`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +115,17 @@ class Row:
     """Why the status, in words for the reader."""
     alpha: float | None = None
     """The significance level the row's paired test was judged at; None for a row without one."""
+    claim: Claim | None = None
+    """`non-inferior`, `equivalent` or `superior` when `p_value` is the p of that claim (small means
+    shown, never adjusted: the gate passes only when every claim is shown); None for a test of a drop."""
+    clusters: int | None = None
+    """Clusters the test counted (cluster-robust tests); None for independent examples."""
+    repeats: float | None = None
+    """Mean samples per example over both runs when an example was scored more than once; else None."""
+    flaky: int | None = None
+    """Examples whose baseline samples disagree with each other (repeated samples only)."""
+    imputed: int | None = None
+    """Examples the baseline scored and the candidate did not, counted as the worst score."""
 
     @property
     def relative(self) -> float | None:
@@ -180,6 +209,15 @@ class Method:
     alpha: float = DEFAULT_ALPHA
     """The significance level of a metric that sets no `alpha`; a metric that sets one is judged at its
     own, which its rows record (`Row.alpha`)."""
+    family: str | None = None
+    """`run` (the correction covers every model x benchmark of the gate run) or `benchmark`; None in a
+    verdict written before gatebot recorded it."""
+    family_tests: int | None = None
+    """Gated tests in the family across the run (with `family: run`); `tests` counts this verdict's."""
+    missing_examples: str | None = None
+    """`worst` or `drop`: what was done with examples the baseline scored and the candidate did not."""
+    inconclusive: str | None = None
+    """`neutral` or `fail`: what an inconclusive verdict does to the check."""
 
 
 @dataclass(frozen=True)
@@ -225,8 +263,8 @@ class Verdict:
 
     @property
     def regressions(self) -> tuple[Row, ...]:
-        failing = (Status.REGRESSED, Status.REMOVED)
-        return tuple(r for r in (*self.rows, *self.slice_rows) if r.gated and r.status in failing)
+        """Gated rows that fail the gate: regressed, missing, or a claim not shown."""
+        return tuple(r for r in (*self.rows, *self.slice_rows) if r.gated and r.status in FAILING_STATUSES)
 
     @property
     def reference_regressions(self) -> tuple[Row, ...]:
@@ -247,7 +285,11 @@ class GateReport:
         # Imported here: `decision` builds verdicts, so it imports this module.
         from gatebot.decision import report_outcome  # noqa: PLC0415
 
-        return report_outcome(v.outcome for v in self.verdicts)
+        fails = any(
+            v.outcome is Outcome.INCONCLUSIVE and v.method is not None and v.method.inconclusive == "fail"
+            for v in self.verdicts
+        )
+        return report_outcome((v.outcome for v in self.verdicts), inconclusive_fails=fails)
 
     @property
     def passed(self) -> bool:
@@ -260,7 +302,7 @@ class GateReport:
             return EXIT_REGRESSED if fail_on_regression else EXIT_PASSED
         if outcome in (Outcome.INCOMPARABLE, Outcome.NO_BASELINE):
             return EXIT_USAGE
-        return EXIT_PASSED
+        return EXIT_PASSED  # passed, or inconclusive (a neutral check)
 
 
 # --- the document `gatebot/verdict@1` -------------------------------------------------------------------
@@ -274,6 +316,18 @@ class GateReport:
 # field by field and only ever rendered through the escaping report. Fields derived from others
 # (`relative`, `passed`, `overlap`, ...) are written for other readers of the JSON; reading checks their
 # type and recomputes them rather than trusting them.
+
+
+_ROW_OPTIONAL = ("claim", "clusters", "repeats", "flaky", "imputed")
+_METHOD_OPTIONAL = ("family", "family_tests", "missing_examples", "inconclusive")
+
+
+def _without_unset(document: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """Keys a later gatebot added are written only when set, so documents of earlier ones read the same."""
+    for key in keys:
+        if document.get(key) is None:
+            document.pop(key, None)
+    return document
 
 
 def _num(value: float | None) -> float | None:
@@ -321,13 +375,18 @@ class _RowDoc(_Doc):
     better: int | None = None
     reason: str = ""
     alpha: float | None = None
+    claim: Claim | None = None
+    clusters: int | None = Field(default=None, ge=0)
+    repeats: float | None = None
+    flaky: int | None = Field(default=None, ge=0)
+    imputed: int | None = Field(default=None, ge=0)
 
     @model_serializer(mode="wrap")
     def _overall_row_has_no_slice(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         document: dict[str, Any] = handler(self)
         if self.slice is None:
             del document["slice"]
-        return document
+        return _without_unset(document, _ROW_OPTIONAL)
 
     @classmethod
     def of(cls, row: Row, verdict: Verdict) -> _RowDoc:
@@ -359,6 +418,11 @@ class _RowDoc(_Doc):
             better=row.better_count,
             reason=row.reason,
             alpha=row.alpha,
+            claim=row.claim,
+            clusters=row.clusters,
+            repeats=_num(row.repeats),
+            flaky=row.flaky,
+            imputed=row.imputed,
         )
 
     def value(self) -> Row:
@@ -388,6 +452,11 @@ class _RowDoc(_Doc):
             min_effect=self.min_effect,
             reason=self.reason,
             alpha=self.alpha,
+            claim=self.claim,
+            clusters=self.clusters,
+            repeats=self.repeats,
+            flaky=self.flaky,
+            imputed=self.imputed,
         )
 
 
@@ -484,17 +553,31 @@ class _MethodDoc(_Doc):
     min_slice_size: int
     gated_tests: int
     alpha: float = DEFAULT_ALPHA
+    family: Literal["run", "benchmark"] | None = None
+    family_tests: int | None = Field(default=None, ge=0)
+    missing_examples: Literal["worst", "drop"] | None = None
+    inconclusive: Literal["neutral", "fail"] | None = None
+
+    @model_serializer(mode="wrap")
+    def _later_keys_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_unset(handler(self), _METHOD_OPTIONAL)
 
     @classmethod
     def of(cls, m: Method) -> _MethodDoc:
-        return cls(
-            correction=m.correction,
-            confidence=m.confidence,
-            bootstrap_resamples=m.bootstrap_resamples,
-            seed=m.seed,
-            min_slice_size=m.min_slice_size,
-            gated_tests=m.tests,
-            alpha=m.alpha,
+        return cls.model_validate(
+            {
+                "correction": m.correction,
+                "confidence": m.confidence,
+                "bootstrap_resamples": m.bootstrap_resamples,
+                "seed": m.seed,
+                "min_slice_size": m.min_slice_size,
+                "gated_tests": m.tests,
+                "alpha": m.alpha,
+                "family": m.family,
+                "family_tests": m.family_tests,
+                "missing_examples": m.missing_examples,
+                "inconclusive": m.inconclusive,
+            }
         )
 
     def value(self) -> Method:
@@ -506,6 +589,10 @@ class _MethodDoc(_Doc):
             min_slice_size=self.min_slice_size,
             tests=self.gated_tests,
             alpha=self.alpha,
+            family=self.family,
+            family_tests=self.family_tests,
+            missing_examples=self.missing_examples,
+            inconclusive=self.inconclusive,
         )
 
 

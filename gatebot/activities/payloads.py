@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from gatebot.commands import (
     Regression,
     State,
@@ -36,6 +39,17 @@ state, past GitHub's 65,536-character comment)."""
 TITLE_LIMIT = 255  # GitHub's limit for a check run's title
 
 
+def run_digest(report: GateReport) -> str:
+    """What a report gated: each model and benchmark with its candidate's model, dataset and config
+    digests. Two runs of one head with the same digest asked the same question."""
+    keys = ("model_digest", "dataset_digest", "config_digest")
+    parts = sorted(
+        [v.model, v.benchmark, *(str(v.candidate_provenance.get(k) or "") for k in keys)]
+        for v in report.verdicts
+    )
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+
 def verdict_state(report: GateReport, *, head_sha: str, run_id: str | None, check_name: str) -> State:
     """The state a new report starts from (no acceptances yet).
 
@@ -53,6 +67,7 @@ def verdict_state(report: GateReport, *, head_sha: str, run_id: str | None, chec
         regressions=listed,
         regression_count=len(regressions) if len(listed) < len(regressions) else None,
         blocking=blocking_of(report),
+        digest=run_digest(report),
     )
 
 
@@ -70,24 +85,43 @@ def carry_acceptances(state: State, previous: str | None) -> State:
     """The acceptances recorded in the previous comment's state carry over to the new report's.
 
     Those for this very commit still apply (a rerun) while the regressions they name are the ones they
-    were given for; the others show as no longer applying.
+    were given for; the others show as no longer applying. A rerun of the same commit with the same
+    digests is another attempt: the earlier attempts' outcomes carry over too, so rerunning until green
+    shows.
     """
     prior = decode_state(previous) if previous is not None else None
-    return state if prior is None else state.model_copy(update={"acceptances": prior.acceptances})
+    if prior is None:
+        return state
+    update: dict[str, object] = {"acceptances": prior.acceptances}
+    if prior.head_sha == state.head_sha and prior.digest and prior.digest == state.digest:
+        update["attempts"] = (*prior.attempts, prior.outcome)
+    return state.model_copy(update=update)
+
+
+def attempts_line(state: State) -> str:
+    """ "Attempt 3 on this commit; earlier: failed, failed", when the report is a rerun."""
+    if not state.attempts:
+        return ""
+    earlier = ", ".join(escape_md(outcome.replace("_", " ")) for outcome in state.attempts)
+    return (
+        f"> Attempt {len(state.attempts) + 1} on this commit with the same model, dataset and config; "
+        f"earlier attempts: {earlier}.\n\n"
+    )
 
 
 def report_comment(mark: str, state: State, report: GateReport, options: RenderOptions) -> str:
     """The sticky comment for a report: marker, state, overrides, and the report fitted to the limit."""
     overrides = render_overrides(state)
-    reserve = len(compose_comment(mark, state, overrides, ""))
+    attempts = attempts_line(state)
+    reserve = len(compose_comment(mark, state, overrides, attempts))
     markdown = fit_markdown(report, options, limit=COMMENT_LIMIT, reserve=reserve)
-    return compose_comment(mark, state, overrides, markdown)
+    return compose_comment(mark, state, overrides, attempts + markdown)
 
 
 def report_summary(state: State, report: GateReport, options: RenderOptions) -> str:
     """The check's summary for a report: the overrides, then the report fitted to the check's limit."""
-    overrides = render_overrides(state)
-    return overrides + fit_markdown(report, options, limit=CHECK_TEXT_LIMIT - len(overrides))
+    head = render_overrides(state) + attempts_line(state)
+    return head + fit_markdown(report, options, limit=CHECK_TEXT_LIMIT - len(head))
 
 
 def accepted_comment(mark: str, state: State, body: str) -> tuple[str, str]:

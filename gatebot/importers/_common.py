@@ -7,12 +7,13 @@ About 420 lines, shared by every importer so that none of them repeats it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
 from array import array
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -141,9 +142,21 @@ def close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=_REL_TOL, abs_tol=_ABS_TOL)
 
 
-def column_mean(values: FloatArray) -> float | None:
-    kept = values[~np.isnan(values)]
-    return float(kept.mean()) if kept.size else None
+def column_mean(values: FloatArray, ids: list[str] | None = None) -> float | None:
+    """The mean of a score column; with `ids` holding repeated ids, the mean of the per-example means
+    (how a harness reduces several samples of one example before averaging)."""
+    ok = ~np.isnan(values)
+    kept = values[ok]
+    if not kept.size:
+        return None
+    if ids is None or len(set(ids)) == len(ids):
+        return float(kept.mean())
+    index: dict[str, int] = {}
+    codes = np.fromiter((index.setdefault(i, len(index)) for i in ids), dtype=np.intp, count=len(ids))[ok]
+    sums = np.bincount(codes, weights=kept, minlength=len(index))
+    counts = np.bincount(codes, minlength=len(index))
+    scored = counts > 0
+    return float((sums[scored] / counts[scored]).mean())
 
 
 class _SliceKey:
@@ -270,7 +283,8 @@ class ColumnBuilder:
 
     def __init__(self, slices: tuple[str, ...] | None) -> None:
         self.ids: list[str] = []
-        self._rows: dict[str, int] = {}
+        self._rows: dict[tuple[str, int], int] = {}
+        self._repeats = array("i")
         self._scores: dict[str, array[float]] = {}
         self._keys: dict[str, _SliceKey] = {}
         self._fixed: set[str] = set()
@@ -280,16 +294,19 @@ class ColumnBuilder:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def row(self, ident: str) -> int:
-        """The row of example `ident`, added if new."""
-        found = self._rows.get(ident)
+    def row(self, ident: str, *, repeat: int | None = None) -> int:
+        """The row of example `ident` (of its sample `repeat`, when it was scored several times), added
+        if new."""
+        key = (ident, -1 if repeat is None else repeat)
+        found = self._rows.get(key)
         if found is None:
-            found = self._rows[ident] = len(self.ids)
+            found = self._rows[key] = len(self.ids)
             self.ids.append(ident)
+            self._repeats.append(key[1])
         return found
 
-    def has_row(self, ident: str) -> bool:
-        return ident in self._rows
+    def has_row(self, ident: str, *, repeat: int | None = None) -> bool:
+        return (ident, -1 if repeat is None else repeat) in self._rows
 
     def score(self, name: str, row: int, value: float) -> bool:
         """Set a score; False (and nothing changed) when that example already has one for `name`."""
@@ -383,7 +400,10 @@ class ColumnBuilder:
             name = f"{key}_chars" if meta_slot.kind == "text" else key
             if column is not None and name not in slices and name not in scores:
                 meta[name] = column
-        return Examples(ids=list(self.ids), scores=scores, slices=slices, meta=meta)
+        repeats = np.frombuffer(self._repeats, dtype=np.intc).astype(np.int32) if len(self._repeats) else None
+        if repeats is not None and not np.any(repeats >= 0):
+            repeats = None
+        return Examples(ids=list(self.ids), scores=scores, slices=slices, meta=meta, repeats=repeats)
 
 
 def _codes(codes: array[int]) -> npt.NDArray[np.int32]:
@@ -397,10 +417,12 @@ def _padded(values: npt.NDArray[Any], n: int, fill: float) -> npt.NDArray[Any]:
 
 
 def means(examples: Examples) -> dict[str, float]:
-    """The mean of each score column over the examples that have a score (columns with none left out)."""
+    """The mean of each score column over the examples that have a score (columns with none left out);
+    several samples of one example count as one example, their mean."""
     out: dict[str, float] = {}
+    ids = examples.ids if examples.repeats is not None else None
     for name, values in examples.scores.items():
-        mean = column_mean(values)
+        mean = column_mean(values, ids)
         if mean is not None:
             out[name] = mean
     return out
@@ -409,7 +431,7 @@ def means(examples: Examples) -> dict[str, float]:
 def keep_scores(examples: Examples, names: Iterable[str]) -> Examples:
     wanted = set(names)
     scores = {k: v for k, v in examples.scores.items() if k in wanted}
-    return replace(examples, scores=scores)
+    return dataclasses.replace(examples, scores=scores)
 
 
 def describe_fields(examples: Examples) -> str:

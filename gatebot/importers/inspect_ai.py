@@ -10,12 +10,13 @@ document and a zip read with bounded members) and its epoch reductions.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import zipfile
 import zlib
 from array import array
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,7 @@ def import_inspect(path: Path, options: ImportOptions) -> Imported:
         examples=examples,
         provenance=_provenance(path, log, headline),
         directions={name: "higher" for name in headline.columns},
+        stderr=_stderr_of_means(headline),
     )
     first = (
         f"{log.source}: task {spec.task}, model {spec.model}, status {header.status}, "
@@ -327,6 +329,17 @@ def _headline(scores: Sequence[_EvalScore]) -> _Headline:
     return out
 
 
+def _stderr_of_means(headline: _Headline) -> dict[str, float]:
+    """The reported standard error of each mean metric, from its score's `stderr` (`match/stderr` is the
+    standard error of `match/accuracy`), so an aggregate-only comparison can test the difference."""
+    out: dict[str, float] = {}
+    for name, entry in headline.columns.items():
+        se = headline.stderr.get(f"{entry.name}/stderr")
+        if se is not None and se >= 0:
+            out[name] = se
+    return out
+
+
 # Per-sample scores ----------------------------------------------------------------------------------
 
 
@@ -379,12 +392,18 @@ def _examples(
         return None, []
     builder = ColumnBuilder(options.slices)
     sums = _Sums()
-    epochs, errors = _sample_pass(log, headline, builder, sums, use_samples=not log.reductions)
-    if log.reductions:
+    epochs = max(sample.epoch for sample in log.samples)
+    # Epochs reduced by their mean (or not reduced at all) are kept as repeats, not averaged away: the
+    # test then counts examples, and sees how much each one's answers vary.
+    repeats = epochs > 1 and all((r.reducer or "mean") == "mean" for r in log.reductions or ())
+    errors = _sample_pass(
+        log, headline, builder, sums, use_samples=repeats or not log.reductions, repeats=repeats
+    )
+    if repeats:
+        how = f"each of the {epochs} epochs kept as a repeat"
+    elif log.reductions:
         _reduction_pass(log.reductions, headline, builder, sums, skipped)
         how = "from the log's epoch reductions"
-    elif epochs > 1:
-        how = f"averaged over {epochs} epochs (the log has no reductions)"
     else:
         how = "from the samples"
     sums.into(builder)
@@ -397,32 +416,31 @@ def _examples(
     skipped.extend(f"slice {key!r}: no sample's metadata has it" for key in builder.missing_slices())
     examples = _ordered(_checked(builder.finish(), headline, skipped), log.header)
     read = [
-        f"{len(examples)} samples, {epochs} epoch(s); per-sample scores {how}: "
+        f"{len(set(examples.ids))} samples, {epochs} epoch(s); per-sample scores {how}: "
         f"{', '.join(examples.scores) or 'none'}; {describe_fields(examples)}"
     ]
     return examples, read
 
 
 def _sample_pass(
-    log: _Read, headline: _Headline, builder: ColumnBuilder, sums: _Sums, *, use_samples: bool
-) -> tuple[int, int]:
+    log: _Read, headline: _Headline, builder: ColumnBuilder, sums: _Sums, *, use_samples: bool, repeats: bool
+) -> int:
     seen: set[tuple[str, int]] = set()
-    epochs = errors = 0
+    errors = 0
     for sample in log.samples:
         ident = str(sample.id)
         if (ident, sample.epoch) in seen:
             raise fail(Path(log.source), f"sample {ident!r} epoch {sample.epoch} appears twice", EXPECTED)
         seen.add((ident, sample.epoch))
-        epochs = max(epochs, sample.epoch)
         errors += sample.error is not None
-        row = builder.row(ident)
+        row = builder.row(ident, repeat=sample.epoch if repeats else None)
         for key, value in (sample.metadata or {}).items():
             builder.offer_slice(key, row, value)
         if use_samples:
             values = {key: score.value for key, score in (sample.scores or {}).items()}
             for name, entry in headline.columns.items():
                 sums.add(name, row, _pick(values, entry))
-    return epochs, errors
+    return errors
 
 
 def _reduction_pass(
@@ -447,8 +465,9 @@ def _reduction_pass(
 def _checked(examples: Examples, headline: _Headline, skipped: list[str]) -> Examples:
     """Keep the columns whose mean is the log's own metric value."""
     scores = {}
+    ids = examples.ids if examples.repeats is not None else None
     for name, values in examples.scores.items():
-        mean = column_mean(values)
+        mean = column_mean(values, ids)
         reported = headline.metrics[name]
         if mean is not None and close(mean, reported):
             scores[name] = values
@@ -457,7 +476,7 @@ def _checked(examples: Examples, headline: _Headline, skipped: list[str]) -> Exa
             skipped.append(
                 f"{name}: per-sample values not used: their mean ({shown}) is not the log's {reported:.6g}"
             )
-    return replace(examples, scores=scores)
+    return dataclasses.replace(examples, scores=scores)
 
 
 def _ordered(examples: Examples, header: _Header) -> Examples:

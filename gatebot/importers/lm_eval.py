@@ -123,6 +123,9 @@ def import_lm_eval(path: Path, options: ImportOptions) -> Imported:
         examples=examples,
         provenance=_provenance(path, doc, agg, [p for _, p in files]),
         directions=agg.directions,
+        stderr={
+            name: se for name, se in agg.stderr.items() if se is not None and se >= 0 and name in agg.metrics
+        },
     )
     return Imported((results,), FORMAT, tuple(read), tuple(skipped))
 

@@ -36,6 +36,8 @@ ALL_PROVIDERS = "*"
 _ERROR = 2
 """promptfoo's `failureReason` for a provider or runtime error (1 is a failed assertion)."""
 _BUILTIN = {"pass": "higher", "score": "higher", "latency_ms": "lower", "cost": "lower"}
+_REPORT_ONLY = ("latency_ms", "cost")
+"""Resources, not quality: shown with their direction, gated only when the config declares them."""
 
 
 class _Provider(msgspec.Struct):
@@ -172,10 +174,23 @@ def _import_target(
     builder = ColumnBuilder(options.slices)
     passed = failed = errors = 0
     clashes: set[str] = set()
-    for position, row in enumerate(doc.results.results):
-        if row.prompt_idx != target.index:
-            continue
-        _add_row(path, builder, row, position=position, options=options, clashes=clashes)
+    rows = [
+        (position, row) for position, row in enumerate(doc.results.results) if row.prompt_idx == target.index
+    ]
+    samples = _samples(rows)
+    seen: dict[tuple[str, str], int] = {}
+    for position, row in rows:
+        key = _test_key(row)
+        repeat = seen[key] = seen.get(key, -1) + 1
+        _add_row(
+            path,
+            builder,
+            row,
+            position=position,
+            options=options,
+            clashes=clashes,
+            repeat=repeat if samples[key] > 1 else None,
+        )
         if row.success:
             passed += 1
         elif row.failure_reason == _ERROR:
@@ -193,12 +208,32 @@ def _import_target(
         examples=examples,
         provenance=_provenance(path, doc, target, {"passed": passed, "failed": failed, "errors": errors}),
         directions=directions,
+        report_only=tuple(name for name in _REPORT_ONLY if name in examples.scores),
     )
+    repeated = max(samples.values(), default=1)
     line = (
         f"{target.name}: {len(examples)} tests ({passed} passed, {failed} failed, {errors} errors), "
         f"metrics: {', '.join(examples.scores)}; {describe_fields(examples)}"
     )
+    if repeated > 1:
+        line += f"; tests run up to {repeated} times (--repeat) kept as repeats of one example"
     return results, [line]
+
+
+def _test_key(row: _Row) -> tuple[str, str]:
+    """What makes two result rows the same test: its id, and its vars (a description can be reused)."""
+    case = row.test_case
+    variables = row.vars if row.vars is not None else (case.vars if case is not None else None) or {}
+    return _example_id(row), json.dumps(variables, sort_keys=True, default=str, ensure_ascii=False)
+
+
+def _samples(rows: Sequence[tuple[int, _Row]]) -> dict[tuple[str, str], int]:
+    """How many times each test was run: `promptfoo eval --repeat N` runs every test N times."""
+    counts: dict[tuple[str, str], int] = {}
+    for _, row in rows:
+        key = _test_key(row)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def _example_id(row: _Row) -> str:
@@ -217,16 +252,23 @@ def _example_id(row: _Row) -> str:
 
 
 def _add_row(
-    path: Path, builder: ColumnBuilder, row: _Row, *, position: int, options: ImportOptions, clashes: set[str]
+    path: Path,
+    builder: ColumnBuilder,
+    row: _Row,
+    *,
+    position: int,
+    options: ImportOptions,
+    clashes: set[str],
+    repeat: int | None,
 ) -> None:
     ident = _example_id(row)
-    if builder.has_row(ident):
-        ident = f"{ident} (test {row.test_idx})"  # two tests alike: tell them apart by position
-    if builder.has_row(ident):
+    if repeat is None and builder.has_row(ident):
+        ident = f"{ident} (test {row.test_idx})"  # two tests alike but for their vars: tell them apart
+    if builder.has_row(ident, repeat=repeat):
         raise fail(
             path, f"results.results[{position}]: test {ident!r} appears twice for one provider", EXPECTED
         )
-    index = builder.row(ident)
+    index = builder.row(ident, repeat=repeat)
     builder.score("pass", index, 1.0 if row.success else 0.0)
     for name, value in (("score", row.score), ("latency_ms", row.latency_ms), ("cost", row.cost)):
         number = as_number(value)

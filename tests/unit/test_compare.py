@@ -59,7 +59,7 @@ def test_slice_regression__overall_improves__gate_fails_on_the_slice() -> None:
     assert es.p_adjusted is not None and es.p_adjusted < 1e-6
 
 
-def test_small_slice__regresses__shown_but_not_gated() -> None:
+def test_small_slice__regresses__shown_as_too_small_to_gate() -> None:
     rng = np.random.default_rng(1)
     base = np.ones(220)
     cand = base.copy()
@@ -72,7 +72,7 @@ def test_small_slice__regresses__shown_but_not_gated() -> None:
     )
     del rng
     tiny = next(r for r in verdict.slice_rows if r.slice_value == "tiny")
-    assert tiny.status is Status.REGRESSED
+    assert tiny.status is Status.TOO_SMALL
     assert not tiny.gated
     assert "fewer than 30" in tiny.reason
     assert verdict.outcome is Outcome.PASSED
@@ -113,10 +113,23 @@ def test_max_relative_drop__small_relative_move__not_a_regression() -> None:
     assert status is Status.REGRESSED
 
 
-def test_non_inferiority__small_eval__fails_without_proof() -> None:
+def test_non_inferiority__eval_too_small_to_show_it__inconclusive() -> None:
+    # 100 examples cannot show a drop is under 2 points even if nothing changed (p 0.08): no evidence
+    # of a drop, so not a regression either.
     rng = np.random.default_rng(3)
     base = (rng.random(100) < 0.8).astype(float)
     cand = flipped(base, worse=5, better=5, rng=rng)
+    config = _config(accuracy={"direction": "higher", "min_effect": 0.02, "mode": "non-inferiority"})
+    verdict = compare(make_results({"accuracy": base}), make_results({"accuracy": cand}), config)
+    assert verdict.rows[0].status is Status.INCONCLUSIVE
+    assert "even if nothing changed" in verdict.rows[0].reason
+    assert verdict.outcome is Outcome.INCONCLUSIVE
+
+
+def test_non_inferiority__eval_that_could_show_it__fails_without_proof() -> None:
+    rng = np.random.default_rng(3)
+    base = (rng.random(1000) < 0.8).astype(float)
+    cand = flipped(base, worse=60, better=50, rng=rng)
     config = _config(accuracy={"direction": "higher", "min_effect": 0.02, "mode": "non-inferiority"})
     verdict = compare(make_results({"accuracy": base}), make_results({"accuracy": cand}), config)
     assert verdict.rows[0].status is Status.REGRESSED
@@ -157,13 +170,24 @@ def test_undeclared_metric__never_gates() -> None:
     assert verdict.passed
 
 
-def test_direction_from_results__used_when_config_silent() -> None:
+def test_direction_from_results__no_metric_declared__gates() -> None:
     base = make_results(metrics={"loss": 1.0})
     cand = make_results(metrics={"loss": 2.0})
     cand = type(cand)(cand.benchmark, cand.model, cand.metrics, None, {}, {"loss": "lower"})
     verdict = compare(base, cand, Config())
     assert verdict.rows[0].status is Status.REGRESSED
-    assert not verdict.rows[0].gated
+    assert verdict.rows[0].gated
+    assert verdict.outcome is Outcome.FAILED
+
+
+def test_direction_from_results__other_metrics_declared__shown_never_gated() -> None:
+    base = make_results(metrics={"loss": 1.0, "accuracy": 0.8})
+    cand = make_results(metrics={"loss": 2.0, "accuracy": 0.8})
+    cand = type(cand)(cand.benchmark, cand.model, cand.metrics, None, {}, {"loss": "lower"})
+    verdict = compare(base, cand, _config(accuracy=ACCURACY))
+    loss = next(r for r in verdict.rows if r.metric == "loss")
+    assert (loss.status, loss.gated) == (Status.REGRESSED, False)
+    assert verdict.passed
 
 
 def test_different_examples__compared_on_intersection__says_how_many_dropped() -> None:
@@ -259,12 +283,13 @@ def test_candidate_leaves_half_unscored__incomparable_with_a_note() -> None:
     assert any("50 of the 100 examples the baseline scored have no score" in n for n in verdict.notes)
 
 
-def test_non_inferiority__nothing_flipped_on_a_tiny_eval__not_shown() -> None:
+def test_non_inferiority__nothing_flipped_on_a_tiny_eval__inconclusive_never_failed() -> None:
     scores = [1.0] * 30
     config = _config(accuracy={"direction": "higher", "min_effect": 0.005, "mode": "non-inferiority"})
     verdict = compare(make_results({"accuracy": scores}), make_results({"accuracy": scores}), config)
-    assert verdict.rows[0].status is Status.REGRESSED
+    assert verdict.rows[0].status is Status.INCONCLUSIVE
     assert verdict.rows[0].test == "non-inferiority score test"
+    assert verdict.outcome is Outcome.INCONCLUSIVE
 
 
 def test_scale_raw__dollar_cost_not_shown_as_percent() -> None:

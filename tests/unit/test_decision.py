@@ -13,7 +13,8 @@ import pytest
 
 from gatebot import decision
 from gatebot.config import DEFAULT_ALPHA, Config, MetricConfig, parse_config
-from gatebot.decision import Adjusted, Decision
+from gatebot.decision import Adjusted, Decision, Measurement
+from gatebot.decision import gate_p as gate_of
 from gatebot.stats import PairedResult
 from gatebot.verdict import Comparability, GateReport, Outcome, Reference, Row, Status, Verdict
 from tests.factories import make_results, sliced_report
@@ -22,6 +23,8 @@ ACCURACY = MetricConfig(direction="higher", min_effect=0.01)
 LOSS = MetricConfig(direction="lower", min_effect=0.01)
 RELATIVE = MetricConfig(direction="lower", max_relative_drop=0.10)
 NON_INFERIOR = MetricConfig(direction="higher", min_effect=0.02, mode="non-inferiority")
+EQUIVALENT = MetricConfig(direction="higher", min_effect=0.01, mode="equivalence")
+SUPERIOR = MetricConfig(direction="higher", mode="superiority")
 UNGATED = MetricConfig(direction="higher", gate=False)
 STRICT = MetricConfig(direction="higher", alpha=0.01)
 
@@ -38,8 +41,43 @@ def paired(
     direction: str | None = "higher",
     family: bool = True,
     baseline: float = 0.8,
+    slice_key: str | None = None,
+    p_claim: float | None = None,
+    p_beyond_margin: float | None = None,
+    could_decide: bool = True,
+    detectable: float | None = None,
+    max_detectable_drop: float | None = None,
+    resolution: float = 0.0,
 ) -> Judge:
     """A paired test's result; `family` puts it in the gated family (its p-values taken as corrected)."""
+    if p_claim is not None or p_beyond_margin is not None or not could_decide or detectable or resolution:
+        measured = Measurement(
+            n=500,
+            baseline_mean=baseline,
+            candidate_mean=baseline + delta,
+            delta=delta,
+            p_worse=p_worse,
+            p_better=p_better,
+            p_noninferior=p_noninferior,
+            p_claim=p_claim,
+            p_beyond_margin=p_beyond_margin,
+            could_decide=could_decide,
+            detectable_drop=detectable,
+            resolution=resolution,
+        )
+        worse = (
+            p_beyond_margin if slice_key is not None and p_beyond_margin is not None else gate_of(measured)
+        )
+        return lambda: decision.paired_decision(
+            measured,
+            direction=direction,
+            config=config,
+            adjusted=Adjusted(worse=worse, better=p_better) if family and could_decide else None,
+            wants_gate=config is not None and config.gate,
+            min_slice_size=30,
+            slice_key=slice_key,
+            max_detectable_drop=max_detectable_drop,
+        )
     result = PairedResult(
         n=500,
         baseline_mean=baseline,
@@ -66,6 +104,7 @@ def paired(
         adjusted=adjusted,
         wants_gate=config is not None and config.gate,
         min_slice_size=30,
+        slice_key=slice_key,
     )
 
 
@@ -75,9 +114,10 @@ def aggregate(
     candidate: float | None,
     config: MetricConfig | None = ACCURACY,
     direction: str | None = "higher",
+    resolution: float = 0.0,
 ) -> Judge:
     return lambda: decision.aggregate_decision(
-        baseline=baseline, candidate=candidate, direction=direction, config=config
+        baseline=baseline, candidate=candidate, direction=direction, config=config, resolution=resolution
     )
 
 
@@ -175,11 +215,81 @@ STATUS_TABLE = [
         id="non-inferiority: significant, material improvement",
     ),
     pytest.param(
-        paired(delta=-0.05, p_worse=SIGNIFICANT, family=False),
-        Status.REGRESSED,
-        "significant drop larger than min_effect (not gated: fewer than 30 examples)",
+        paired(delta=-0.05, p_worse=SIGNIFICANT, family=False, slice_key="language"),
+        Status.TOO_SMALL,
+        "fewer than 30 examples: too small to gate",
         False,
         id="paired: a slice too small to gate",
+    ),
+    pytest.param(
+        paired(delta=-0.05, p_worse=SIGNIFICANT, family=False),
+        Status.INCONCLUSIVE,
+        "could not have failed: even if every example got worse, the drop would not be significant",
+        True,
+        id="paired: an overall test that could not have failed (left out of the family)",
+    ),
+    pytest.param(
+        paired(delta=-0.02, p_worse=0.3, detectable=0.05, max_detectable_drop=0.03),
+        Status.INCONCLUSIVE,
+        "cannot detect a drop of 0.03 (80% power needs a drop of 0.05)",
+        True,
+        id="paired: the eval cannot detect the drop gate.max_detectable_drop names",
+    ),
+    pytest.param(
+        paired(delta=-1e-6, p_worse=SIGNIFICANT, config=MetricConfig(direction="higher"), resolution=0.0005),
+        Status.UNCHANGED,
+        "significant but smaller than the report shows",
+        True,
+        id="paired: a significant change the report rounds to zero",
+    ),
+    pytest.param(
+        paired(delta=-0.0005, p_claim=0.4, config=EQUIVALENT),
+        Status.NOT_SHOWN,
+        "not shown that any change is within ±0.01",
+        True,
+        id="equivalence: not shown within the margin",
+    ),
+    pytest.param(
+        paired(delta=-0.0005, p_claim=SIGNIFICANT, config=EQUIVALENT),
+        Status.UNCHANGED,
+        "shown that any change is within ±0.01",
+        True,
+        id="equivalence: shown within the margin",
+    ),
+    pytest.param(
+        paired(delta=0.001, p_claim=0.3, config=SUPERIOR),
+        Status.NOT_SHOWN,
+        "not shown to be better",
+        True,
+        id="superiority: not shown better",
+    ),
+    pytest.param(
+        paired(delta=0.04, p_claim=SIGNIFICANT, config=SUPERIOR),
+        Status.IMPROVED,
+        "shown to be better",
+        True,
+        id="superiority: shown better",
+    ),
+    pytest.param(
+        paired(delta=-0.001, p_noninferior=0.4, config=NON_INFERIOR, could_decide=False),
+        Status.INCONCLUSIVE,
+        "too few examples to show non-inferiority even if nothing changed",
+        True,
+        id="non-inferiority: too few examples to show it even for an unchanged model",
+    ),
+    pytest.param(
+        paired(delta=-0.001, p_beyond_margin=0.9, config=NON_INFERIOR, slice_key="language"),
+        Status.WITHIN_NOISE,
+        "no significant drop larger than 0.02",
+        True,
+        id="non-inferiority, a slice: no significant drop beyond the margin",
+    ),
+    pytest.param(
+        paired(delta=-0.1, p_beyond_margin=SIGNIFICANT, config=NON_INFERIOR, slice_key="language"),
+        Status.REGRESSED,
+        "significant drop larger than 0.02",
+        True,
+        id="non-inferiority, a slice: significant drop beyond the margin",
     ),
     pytest.param(
         paired(delta=-0.05, p_worse=SIGNIFICANT, config=UNGATED, family=False),
@@ -243,6 +353,15 @@ STATUS_TABLE = [
         "moved the wrong way by more than the tolerance (no significance test)",
         True,
         id="threshold: past max_relative_drop",
+    ),
+    pytest.param(
+        aggregate(
+            baseline=0.8012, candidate=0.8011, config=MetricConfig(direction="higher"), resolution=0.0005
+        ),
+        Status.UNCHANGED,
+        "smaller than the report shows (no significance test)",
+        True,
+        id="threshold, min_effect 0: a drift the table rounds to zero",
     ),
     pytest.param(
         aggregate(baseline=2.0, candidate=3.0, config=None, direction=None),
@@ -410,6 +529,41 @@ OUTCOME_TABLE = [
         id="a gated metric cannot be compared (named before a regression of the same run)",
     ),
     pytest.param(
+        lambda: decision.verdict_outcome([row(Status.INCONCLUSIVE), WITHIN_NOISE], []),
+        Outcome.INCONCLUSIVE,
+        id="a gated test could not have failed, nothing failed",
+    ),
+    pytest.param(
+        lambda: decision.verdict_outcome([row(Status.INCONCLUSIVE), row(Status.REGRESSED)], []),
+        Outcome.FAILED,
+        id="a regression is named before an inconclusive test",
+    ),
+    pytest.param(
+        lambda: decision.verdict_outcome([row(Status.NOT_SHOWN)], []),
+        Outcome.FAILED,
+        id="a claim (equivalence, superiority) not shown",
+    ),
+    pytest.param(
+        lambda: decision.verdict_outcome([WITHIN_NOISE], [row(Status.TOO_SMALL, gated=False, slice_key="x")]),
+        Outcome.PASSED,
+        id="a slice too small to gate",
+    ),
+    pytest.param(
+        lambda: decision.report_outcome([Outcome.PASSED, Outcome.INCONCLUSIVE]),
+        Outcome.INCONCLUSIVE,
+        id="gate run: one verdict inconclusive",
+    ),
+    pytest.param(
+        lambda: decision.report_outcome([Outcome.INCONCLUSIVE], inconclusive_fails=True),
+        Outcome.FAILED,
+        id="gate run: inconclusive under gate.inconclusive: fail",
+    ),
+    pytest.param(
+        lambda: decision.report_outcome([Outcome.INCONCLUSIVE, Outcome.NO_BASELINE]),
+        Outcome.NO_BASELINE,
+        id="gate run: no baseline named before inconclusive",
+    ),
+    pytest.param(
         lambda: decision.verdict_outcome([], [], comparability=overlap(50)),
         Outcome.INCOMPARABLE,
         id="the runs share too few examples",
@@ -499,6 +653,7 @@ ACCEPTANCE_TABLE = [
     pytest.param(Outcome.FAILED, 0, 0, False, "failure", id="failed with no regression to accept"),
     pytest.param(Outcome.INCOMPARABLE, 0, 0, False, "failure", id="incomparable: nothing to accept"),
     pytest.param(Outcome.NO_BASELINE, 0, 0, False, "failure", id="no baseline: nothing to accept"),
+    pytest.param(Outcome.INCONCLUSIVE, 0, 0, False, "neutral", id="inconclusive: a neutral check"),
     pytest.param("bogus", 1, 0, False, "failure", id="an outcome the state does not know"),
 ]
 

@@ -156,3 +156,33 @@ def test_written_files__take_the_mode_the_umask_gives(tmp_path: Path, umask: int
     for path in (tmp_path / "results.json", tmp_path / "out" / "verdict.json"):
         assert stat.S_IMODE(path.stat().st_mode) == mode, path
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["results.json", "verdict.json"]
+
+
+def test_clusters_and_repeats__inline_and_sidecar__read_and_written_back(tmp_path: Path) -> None:
+    lines = [
+        {"id": "q1", "scores": {"acc": 1}, "cluster": "p1", "repeat": 0},
+        {"id": "q1", "scores": {"acc": 0}, "cluster": "p1", "repeat": 1},
+        {"id": "q2", "scores": {"acc": 1}},
+    ]
+    (tmp_path / "examples.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    head = {"schema": "gatebot/results@1", "benchmark": "b", "model": "m", "stderr": {"acc": 0.1}}
+    sidecar = tmp_path / "sidecar.json"
+    sidecar.write_text(json.dumps({**head, "examples_file": "examples.jsonl"}), encoding="utf-8")
+    inline = tmp_path / "inline.json"
+    inline.write_text(json.dumps({**head, "examples": lines}), encoding="utf-8")
+    for path in (sidecar, inline):
+        results = load_results(path)
+        assert results.examples is not None and results.stderr == {"acc": 0.1}
+        assert results.examples.repeats is not None and results.examples.repeats.tolist() == [0, 1, -1]
+        assert results.examples.clusters is not None and results.examples.clusters.levels == ("p1",)
+        write_results(results, tmp_path / "again.json")
+        assert results_document(load_results(tmp_path / "again.json")) == results_document(results)
+
+
+def test_same_id_without_repeats__still_an_error(tmp_path: Path) -> None:
+    doc = {"schema": "gatebot/results@1", "benchmark": "b", "model": "m"}
+    doc["examples"] = [{"id": "q1", "repeat": 0}, {"id": "q1"}]
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(InputError, match=r"examples\[1\]\.id 'q1' appears more than once"):
+        load_results(path)

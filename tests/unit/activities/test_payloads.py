@@ -203,3 +203,30 @@ def test_carry_acceptances__rerun_found_another_regression__lapsed_and_said() ->
     assert carried.check_conclusion() == "failure"
     body = payloads.report_comment(MARK, carried, sliced_report(), RenderOptions())
     assert "Acceptances that no longer apply, because this commit's run found other regressions" in body
+
+
+def test_rerun_of_the_same_commit__attempt_and_earlier_outcomes_shown() -> None:
+    first = _state()
+    second = payloads.carry_acceptances(_state(), compose_comment(MARK, first, "", "report"))
+    third = payloads.carry_acceptances(_state(), compose_comment(MARK, second, "", "report"))
+    assert third.attempts == ("failed", "failed")
+    body = payloads.report_comment(MARK, third, sliced_report(), RenderOptions())
+    part = report_part(body) or ""
+    assert part.startswith("> Attempt 3 on this commit with the same model, dataset and config; ")
+    assert "earlier attempts: failed, failed." in part.splitlines()[0]
+    assert part.splitlines()[2].startswith("### ❌ gatebot")
+    assert "Attempt 3" in payloads.report_summary(third, sliced_report(), RenderOptions())
+
+
+def test_new_commit_or_other_model__attempts_start_again() -> None:
+    previous = compose_comment(MARK, _state(), "", "report")
+    moved = payloads.verdict_state(sliced_report(), head_sha="b" * 40, run_id="8", check_name="gatebot")
+    assert payloads.carry_acceptances(moved, previous).attempts == ()
+    other = _state().model_copy(update={"digest": "another"})
+    assert payloads.carry_acceptances(other, previous).attempts == ()
+    assert payloads.attempts_line(_state()) == ""
+
+
+def test_inconclusive_report__neutral_check() -> None:
+    state = _state().model_copy(update={"outcome": "inconclusive"})
+    assert payloads.state_check(state, "", details_url=None).conclusion == "neutral"

@@ -140,20 +140,46 @@ def _edited_log(reference: Path, tmp_path: Path, edit: Any) -> Path:
     return path
 
 
-def test_epochs_without_reductions__mean_per_sample(reference: Path, tmp_path: Path) -> None:
-    def two_epochs(doc: dict[str, Any]) -> None:
+def _two_epochs(reducer: str | None) -> Any:
+    def edit(doc: dict[str, Any]) -> None:
         first = doc["samples"][0]
         second = json.loads(json.dumps(first)) | {"epoch": 2}
         second["scores"]["match"]["value"] = "I"
         doc["samples"].append(second)
         doc["results"]["scores"][0]["metrics"]["accuracy"]["value"] = 0.5
-        del doc["reductions"]
+        if reducer is None:
+            del doc["reductions"]
+        else:
+            doc["reductions"][0]["reducer"] = reducer
+            doc["reductions"][0]["samples"][0]["value"] = 0.5 if reducer == "mean" else "C"
+            if reducer != "mean":
+                doc["results"]["scores"][0]["metrics"]["accuracy"]["value"] = 1.0
 
-    imported = import_results(_edited_log(reference, tmp_path, two_epochs))
+    return edit
+
+
+@pytest.mark.parametrize("reducer", [None, "mean"])
+def test_epochs_reduced_by_their_mean__kept_as_repeats(
+    reference: Path, tmp_path: Path, reducer: str | None
+) -> None:
+    imported = import_results(_edited_log(reference, tmp_path, _two_epochs(reducer)))
     examples = imported.results[0].examples
-    assert examples is not None and examples.ids == ["1"]
-    assert examples.scores["match/accuracy"].tolist() == [0.5]
-    assert any("averaged over 2 epochs" in line for line in imported.read)
+    assert examples is not None and examples.ids == ["1", "1"]
+    assert examples.repeats is not None and examples.repeats.tolist() == [1, 2]
+    assert examples.scores["match/accuracy"].tolist() == [1.0, 0.0]
+    assert any("each of the 2 epochs kept as a repeat" in line for line in imported.read)
+
+
+def test_epochs_reduced_otherwise__the_reduced_value_per_sample(reference: Path, tmp_path: Path) -> None:
+    imported = import_results(_edited_log(reference, tmp_path, _two_epochs("mode")))
+    examples = imported.results[0].examples
+    assert examples is not None and examples.ids == ["1"] and examples.repeats is None
+    assert examples.scores["match/accuracy"].tolist() == [1.0]
+
+
+def test_stderr_of_the_log__carried_for_its_mean_metric(reference: Path) -> None:
+    (results,) = import_results(_log(reference, "log_read_sample.json")).results
+    assert results.stderr == {"match/accuracy": results.provenance["stderr"]["match/stderr"]}
 
 
 def test_per_sample_mean_differs_from_the_metric__not_attached(reference: Path, tmp_path: Path) -> None:

@@ -218,3 +218,16 @@ def test_generated_run__doc_fields_not_named__kept_as_metadata(generated: Path) 
     language = examples.meta["language"]
     assert isinstance(language, SliceColumn) and set(language.levels) == {"en", "de", "fr"}
     assert any("metadata: category, label, language, question_chars" in line for line in imported.read)
+
+
+def test_generated_run__reported_stderr_carried_for_the_aggregates(generated: Path) -> None:
+    path = _run(generated, "baseline")
+    raw = json.loads(path.read_text(encoding="utf-8"))["results"]
+    (results,) = import_results(path).results
+    assert results.stderr["fx_quiz/acc"] == raw["fx_quiz"]["acc_stderr,none"]
+    assert all(name in results.metrics for name in results.stderr)
+
+
+def test_na_stderr__not_carried(reference: Path) -> None:
+    (results,) = import_results(reference / "lm-evaluation-harness" / GEMMA).results
+    assert results.stderr == {}

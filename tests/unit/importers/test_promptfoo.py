@@ -174,3 +174,28 @@ def test_baseline__long_vars__kept_as_their_length(generated: Path) -> None:
     assert examples is not None
     assert list(examples.meta) == ["question_chars"]
     assert examples.meta["question_chars"][0] == len("What is 7 + 5?")
+
+
+def test_repeat__every_test_run_twice__repeats_of_one_example(generated: Path, tmp_path: Path) -> None:
+    doc = json.loads(_output(generated, "baseline").read_text(encoding="utf-8"))
+    rows = doc["results"]["results"]
+    again = [dict(row, testIdx=row["testIdx"] + len(rows)) for row in rows]
+    doc["results"]["results"] = rows + again
+    path = tmp_path / "repeated.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    imported = import_results(path)
+    (results,) = imported.results
+    examples = results.examples
+    assert examples is not None and len(examples) == 60 and len(set(examples.ids)) == 30
+    assert examples.repeats is not None and sorted(set(examples.repeats.tolist())) == [0, 1]
+    assert results.metrics["pass"] == pytest.approx(23 / 30)
+    assert any("kept as repeats" in line for line in imported.read)
+
+
+def test_latency_and_cost__reported_not_gated_without_a_config(generated: Path) -> None:
+    (base,) = import_results(_output(generated, "baseline")).results
+    (cand,) = import_results(_output(generated, "candidate")).results
+    assert base.report_only == ("latency_ms", "cost")
+    verdict = compare(base, cand, parse_config({}, where="t"))
+    gated = {r.metric for r in verdict.rows if r.gated}
+    assert "pass" in gated and not gated & {"latency_ms", "cost"}
