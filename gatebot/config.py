@@ -2,7 +2,8 @@
 
 Every section is optional: a file holding only `metrics:` is a valid configuration for `gatebot compare`.
 Loading turns any problem into one `ConfigError` line that names the file, the field path and what was
-expected.
+expected. Past 400 lines because every field carries its description (the JSON Schema and the
+README's reference come from them) and the YAML loader bounds what a file may expand to.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ together); this module judges what it measured:
 - `unacceptable`, `accepted`, `check_conclusion`, `title_after_acceptance`: what acceptances
   (`/gatebot accept`) change, and what they cannot.
 
-Pure: plain values in, plain values out.
+Pure: plain values in, plain values out. About 600 lines, and kept whole: every rule of the gate
+in one place is what lets its table-driven test cover each status and outcome.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ metric's claim (non-inferiority, equivalence, superiority) overall, the p of a d
 slice, and `could_decide`: whether any outcome of the candidate could have been significant.
 
 Pure functions of numpy arrays; the two random procedures take the generator the caller seeds.
+About 500 lines: one measurement per design (independent, clustered, repeated, aggregate-only).
 """
 
 from __future__ import annotations

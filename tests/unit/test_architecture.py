@@ -19,6 +19,7 @@ PURE = (
     "stats.py",
     "stats_designs.py",
     "discover.py",
+    "measure.py",
     "compare.py",
     "decision.py",
     "verdict.py",

@@ -229,4 +229,5 @@ def test_new_commit_or_other_model__attempts_start_again() -> None:
 
 def test_inconclusive_report__neutral_check() -> None:
     state = _state().model_copy(update={"outcome": "inconclusive"})
-    assert payloads.state_check(state, "", details_url=None).conclusion == "neutral"
+    check = payloads.state_check(state, "", name="gatebot", head_sha=HEAD, details_url=None)
+    assert check.conclusion == "neutral"
