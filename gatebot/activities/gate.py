@@ -33,7 +33,7 @@ from gatebot.github.pulls import changed_files
 from gatebot.plan import Job, affected_models, select_jobs
 from gatebot.policy import judged_config
 from gatebot.report import RenderOptions, fit_markdown, render_markdown
-from gatebot.results import atomic_write
+from gatebot.results import atomic_write, parse_results
 from gatebot.runner import file_at_commit, run_at_commit, run_benchmark
 from gatebot.verdict import GateReport, report_document
 from gatebot.workflow import Workflow
@@ -86,13 +86,13 @@ def plan_pull_request(ctx: Context, pr: PullRequest) -> StagePlan | None:
         }
     )
     handed = _hand_off_baselines(ctx, gh, loaded, plan, baselines_at=pr.base_sha)
-    used = _changed_files_compared(loaded, plan, handed, files, prefix=prefix)
-    if used:
-        ctx.workflow.warning(
-            "this pull request changes stored baselines: the comparison uses the changed files "
-            f"({', '.join(used)})"
-        )
-    return plan
+    changed = _changed_baselines(ctx, loaded, plan, handed, files, prefix=prefix, base_sha=pr.base_sha)
+    return plan.model_copy(
+        update={
+            "changed_baselines": tuple(changed),
+            "settings_changes": (*plan.settings_changes, *changed.values()),
+        }
+    )
 
 
 def plan_ref(ctx: Context, sha: str) -> StagePlan:
@@ -110,7 +110,11 @@ def evaluate_gate(ctx: Context, plan: StagePlan) -> GateReport:
     request, under `missing_baseline: run-base`) to a run of the base commit.
     """
     loaded = judged_loaded(ctx, plan)
-    files = FileSource(LocalStore(loaded.root / DEFAULT_DIR), label=DEFAULT_DIR.as_posix())
+    files = FileSource(
+        LocalStore(loaded.root / DEFAULT_DIR),
+        label=DEFAULT_DIR.as_posix(),
+        excluded=frozenset(plan.changed_baselines),
+    )
     return gate(
         loaded,
         planned_jobs(loaded, plan),
@@ -188,7 +192,7 @@ def _wanted(loaded: LoadedConfig, plan: StagePlan) -> list[tuple[str, str, bool]
 
 def _hand_off_baselines(
     ctx: Context, gh: Client | None, loaded: LoadedConfig, plan: StagePlan, *, baselines_at: str
-) -> set[tuple[str, str]]:
+) -> list[HandedOff]:
     """Fetch from the baselines branch at `baselines_at` what the evaluate stage will ask for.
 
     Each job's baseline and its model's reference's, with the trend; the files committed beside the
@@ -201,26 +205,42 @@ def _hand_off_baselines(
         branch = BranchSource(gh, ctx.runner.repository, baselines_at, plan.baselines_branch, None)
         handed = fetch(branch, _wanted(loaded, plan), trend_points=loaded.config.gate.trend_points)
     write_handoff(handoff.baselines, handed)
-    return {(item.model, item.benchmark) for item in handed}
+    return handed
 
 
-def _changed_files_compared(
+def _changed_baselines(
+    ctx: Context,
     loaded: LoadedConfig,
     plan: StagePlan,
-    handed: set[tuple[str, str]],
+    handed: list[HandedOff],
     changed: list[str],
     *,
     prefix: str,
-) -> list[str]:
-    """The baseline files the pull request changes that the evaluate stage will compare with: those
-    committed beside the config for a baseline the branch does not have."""
-    store = LocalStore(loaded.root / DEFAULT_DIR)
-    used = []
+    base_sha: str,
+) -> dict[str, str]:
+    """The committed baseline files the pull request changes, for the baselines the branch does not
+    have: a pull request must not choose what it is compared with. The base commit's version of each is
+    handed off instead (none: the job has no baseline, and `missing_baseline` decides). Returns each
+    `model/benchmark` with the line the report shows."""
+    lines: dict[str, str] = {}
+    extra: list[HandedOff] = []
     for model, benchmark, _ in _wanted(loaded, plan):
         path = f"{prefix}{DEFAULT_DIR.as_posix()}/{model}/{benchmark}.json"
-        if (model, benchmark) not in handed and path in changed and store.path_for(model, benchmark).exists():
-            used.append(path)
-    return used
+        if any((item.model, item.benchmark) == (model, benchmark) for item in handed) or path not in changed:
+            continue
+        text = file_at_commit(ctx.runner.workspace, base_sha, path)
+        where = f"{path} at the base commit {base_sha[:7]}"
+        if text is None:
+            lines[f"{model}/{benchmark}"] = f"{path}: added by this pull request, not used until merged"
+        else:
+            found = Found(parse_results(text.encode(), where=where), where)
+            extra.append(HandedOff(model=model, benchmark=benchmark, found=found))
+            lines[f"{model}/{benchmark}"] = f"{path}: changed by this pull request; compared with {where}"
+    if extra:
+        write_handoff(Handoff(ctx.settings.handoff_dir).baselines, [*handed, *extra])
+    for line in lines.values():
+        ctx.workflow.warning(f"this pull request changes a stored baseline: {line}")
+    return lines
 
 
 def _run_base(ctx: Context, loaded: LoadedConfig, base_sha: str) -> RunBase:

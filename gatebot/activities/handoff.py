@@ -60,6 +60,11 @@ class StagePlan(BaseModel):
     base_config: dict[str, Any] | None = Field(
         default=None, description="The base commit's config, whose gate settings judge a pull request."
     )
+    changed_baselines: tuple[str, ...] = Field(
+        default=(),
+        description="`model/benchmark` pairs whose committed baseline file the pull request changed: the "
+        "evaluate stage compares with the base commit's (handed off), never with the changed file.",
+    )
     settings_changes: tuple[str, ...] = Field(
         default=(), description="What the pull request changes of those settings (in force once merged)."
     )

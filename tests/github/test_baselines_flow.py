@@ -339,3 +339,28 @@ def test_pull_request_loosens_its_own_gate__judged_by_the_base_settings__change_
     assert "metrics.accuracy.min_effect: 0.01 -&gt; 0.5" in first_lines
     assert "**accuracy** on language=es" in body
     assert [c.conclusion for c in checks(action.repo)] == ["failure"]
+
+
+def test_pull_request_rewrites_its_committed_baseline__compared_with_the_base_commits(
+    action: ActionHarness,
+) -> None:
+    workspace = action.workspace
+    _git(workspace, "init", "-q", "-b", "master")
+    _git(workspace, "add", "-A")
+    _git(workspace, "commit", "-qm", "base")
+    base = _git(workspace, "rev-parse", "HEAD")
+    stored = workspace / ".gatebot" / "baselines" / "ticket-router" / "tickets.json"
+    document = json.loads(stored.read_text())
+    for example in document["examples"]:
+        example["scores"] = {name: 0 for name in example.get("scores", {})}
+    stored.write_text(json.dumps(document))  # a baseline nobody could fail against
+    _git(workspace, "commit", "-qam", "a convenient baseline")
+    event = opened()
+    event["pull_request"]["base"]["sha"] = base
+    changed = ".gatebot/baselines/ticket-router/tickets.json"
+    action.pull_request(event, ["models/ticket-router.npz", changed])
+    run = action.gate("pull_request", event)
+    assert run.code == 1, run.stdout + run.stderr
+    body = report_part(action.repo.comments_on(2)[0].body) or ""
+    assert "**accuracy** on language=es" in body
+    assert f"{changed}: changed by this pull request; compared with {changed} at the base commit" in body
