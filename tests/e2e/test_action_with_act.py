@@ -25,20 +25,14 @@ import pytest
 
 from tests.fakegithub import FakeGitHub, Repository
 from tests.fakegithub import events as payloads
-from tests.github.harness import fork_run_completed, seed_pull_request
+from tests.github.harness import PERMISSIONS, REPO, fork_run_completed, seed_pull_request
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-REPO = "Codertocat/Hello-World"
-TOKEN = "ghs_e2etoken0000000000000000000000000000"
-PERMISSIONS = {
-    "contents": "read",
-    "pull-requests": "write",
-    "checks": "write",
-    "statuses": "write",
-    "actions": "read",
-}
+TOKEN = (
+    "ghs_e2etoken0000000000000000000000000000"  # not the in-process harness's: the loot is searched for it
+)
 ACTION_FILES = ("action.yml", "pyproject.toml", "README.md", "requirements", "gatebot")
 
 GATE_WORKFLOW = """\
