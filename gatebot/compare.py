@@ -1,15 +1,15 @@
 """Compare a candidate run with its baseline: per metric, per slice, per example, into a `Verdict`.
 
-This module measures: it pairs the examples both runs scored (and counts the ones the candidate lost as
-the worst score, unless `gate.missing_examples: drop`), gathers each metric's design (clusters, repeated
-samples), has `gatebot.measure` run the design's test overall and on every slice, and corrects the
-p-values of the gated family together: one family per gate run (`compare_run`) or per benchmark. What the
+This module measures: `gatebot.pairing` lines the two runs' examples up and builds each metric's design
+(the examples kept, the ones the candidate lost counted as the worst score, clusters, repeated samples);
+here `gatebot.measure` runs the design's test overall and on every slice, and the p-values of the gated
+family are corrected together: one family per gate run (`compare_run`) or per benchmark. What the
 measurements mean (statuses, reasons, which rows gate, the outcome) is decided in `gatebot.decision`.
 
 Everything here is pure: results and settings in, frozen values out; the randomness comes from
 generators seeded by the gate's `seed` and the test's name, so the same inputs always give the same
-verdict. It is over 400 lines because pairing, alignment, missing examples, clusters, repeats and slices
-all build one metric's aligned design (`_Metric`); split into modules they would only pass it around.
+verdict. It is over 400 lines because the family spans every pair of a run: the tests of all pairs wait
+for the correction (`_Pending`) and every row, note and flip of each verdict is built from them after it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,18 @@ import numpy.typing as npt
 
 from gatebot import decision, measure, stats, stats_designs
 from gatebot.config import DEFAULT_ALPHA, Config, GateSettings, MetricConfig
+from gatebot.pairing import (
+    Labels,
+    MetricDesign,
+    Pairing,
+    align,
+    direction_of,
+    labels_of,
+    metric_design,
+    shown_as_percent,
+    unique_examples,
+    wants_gate,
+)
 from gatebot.results import Examples, Results
 from gatebot.verdict import Claim, Comparability, FlipExample, Flips, Method, Row, Verdict
 
@@ -43,311 +55,6 @@ _CLAIMS: dict[str, Claim] = {
 
 def _seed_for(seed: int, *parts: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32("\x1f".join(parts).encode())])
-
-
-# --- one run's examples as unique examples ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Side:
-    """One run's entries grouped by example id: several entries of one id are samples of one example."""
-
-    examples: Examples
-    ids: list[str]
-    """Unique ids, in the order they first appear."""
-    code: IntArray
-    """The position in `ids` of each entry's example."""
-    first: IntArray
-    """The first entry of each example."""
-
-
-def _side(examples: Examples) -> _Side:
-    if examples.repeats is None:
-        full = np.arange(len(examples.ids), dtype=np.intp)
-        return _Side(examples, examples.ids, full, full)
-    index: dict[str, int] = {}
-    code = np.fromiter(
-        (index.setdefault(ident, len(index)) for ident in examples.ids),
-        dtype=np.intp,
-        count=len(examples.ids),
-    )
-    first = np.full(len(index), -1, dtype=np.intp)
-    first[code[::-1]] = np.arange(code.size - 1, -1, -1, dtype=np.intp)
-    return _Side(examples, list(index), code, first)
-
-
-def _align(base: list[str], cand: list[str]) -> tuple[IntArray, IntArray]:
-    """Positions of the common example ids in each side, in the baseline's order."""
-    if base == cand:
-        full = np.arange(len(base), dtype=np.intp)
-        return full, full
-    position = {ident: i for i, ident in enumerate(cand)}
-    pairs = [(i, position[ident]) for i, ident in enumerate(base) if ident in position]
-    if not pairs:
-        empty = np.empty(0, dtype=np.intp)
-        return empty, empty
-    arr = np.asarray(pairs, dtype=np.intp)
-    return arr[:, 0].copy(), arr[:, 1].copy()
-
-
-def _direction(name: str, config: Config, baseline: Results, candidate: Results) -> str | None:
-    declared = config.metrics.get(name)
-    if declared is not None:
-        return declared.direction
-    return candidate.directions.get(name) or baseline.directions.get(name)
-
-
-def _wants_gate(name: str, config: Config, baseline: Results, candidate: Results) -> bool:
-    """A declared metric with `gate` on; with no metric declared at all, every metric whose direction the
-    results state (a harness's own `higher_is_better`), except those its importer reports only."""
-    declared = config.metrics.get(name)
-    if declared is not None:
-        return declared.gate
-    if config.metrics:
-        return False
-    stated = name in candidate.directions or name in baseline.directions
-    return stated and name not in (*baseline.report_only, *candidate.report_only)
-
-
-def _shown_as_percent(config: MetricConfig | None, *values: FloatArray | float | None) -> bool:
-    """Percentages and points for rates; the metric's own units otherwise (`scale` in the config)."""
-    if config is not None and config.scale != "auto":
-        return config.scale == "percent"
-    return _is_fraction(*values)
-
-
-def _is_fraction(*arrays: FloatArray | float | None) -> bool:
-    for a in arrays:
-        if a is None:
-            continue
-        values = np.asarray(a, dtype=np.float64)
-        values = values[~np.isnan(values)]
-        if values.size and (values.min() < 0.0 or values.max() > 1.0):
-            return False
-    return True
-
-
-# --- one metric's design ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Labels:
-    """A label per kept example (a slice key's values, or clusters): codes into `levels`, -1 for none."""
-
-    codes: npt.NDArray[np.int32]
-    levels: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Pairing:
-    """The two runs' examples lined up: each side's unique examples, and the candidate's of each baseline
-    example."""
-
-    base: _Side
-    cand: _Side
-    cand_of_base: IntArray
-    """For each baseline example, the candidate's example with its id; -1 when the candidate lacks it."""
-
-
-@dataclass(frozen=True)
-class _Metric:
-    """One metric's design on the examples kept for it, in the baseline's order."""
-
-    name: str
-    config: MetricConfig | None
-    direction: str | None
-    gated: bool
-    design: measure.Design
-    base_uid: IntArray
-    """The baseline example of each kept example."""
-    cand_uid: IntArray
-    """The candidate example of each kept example; -1 where it is missing from the candidate."""
-    imputed: npt.NDArray[np.bool_]
-    """Kept examples the candidate did not score, counted as the worst score."""
-    fraction: bool
-    missing: int
-    """Examples the baseline scored and the candidate did not (kept or dropped)."""
-    absent: int
-    """Of those, examples whose id the candidate does not have at all."""
-    unscored: int
-    """Of the examples both runs have, those the baseline scored and the candidate did not."""
-    compared_common: int
-    """Examples both runs have and both scored."""
-    impute_value: float | None
-
-    @property
-    def higher_is_better(self) -> bool:
-        return self.direction != "lower"
-
-
-def _per_example(side: _Side, scores: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Each example's mean over its scored samples, and how many it has."""
-    ok = ~np.isnan(scores)
-    count = np.bincount(side.code[ok], minlength=len(side.ids)).astype(np.float64)
-    total = np.bincount(side.code[ok], weights=scores[ok], minlength=len(side.ids))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.where(count > 0, count, 1.0), np.nan), count
-
-
-def _scale_worst(values: FloatArray, higher: bool) -> tuple[float | None, float]:
-    """The worst score the scale allows (None: unbounded) and the value a missing example is counted as.
-
-    0/1 and other scores in [0, 1]: the bound. Unbounded scores: the worst score either run observed.
-    """
-    if values.size and values.min() >= 0.0 and values.max() <= 1.0:
-        bound = 0.0 if higher else 1.0
-        return bound, bound
-    observed = float(values.min() if higher else values.max()) if values.size else 0.0
-    return None, observed
-
-
-def _metric(
-    name: str,
-    *,
-    config: Config,
-    baseline: Results,
-    candidate: Results,
-    pairing: _Pairing,
-    clusters: _Labels | None,
-) -> _Metric | None:
-    """The metric's design, or None when either side lacks per-example scores for it."""
-    if baseline.examples is None or candidate.examples is None:
-        return None
-    b_scores = baseline.examples.scores.get(name)
-    c_scores = candidate.examples.scores.get(name)
-    if b_scores is None or c_scores is None:
-        return None
-    base, cand = pairing.base, pairing.cand
-    b_mean, b_count = _per_example(base, b_scores)
-    c_mean, c_count = _per_example(cand, c_scores)
-    cu = pairing.cand_of_base
-    present = cu >= 0
-    scored_b = b_count > 0
-    scored_c = np.zeros(cu.size, dtype=np.bool_)
-    scored_c[present] = c_count[cu[present]] > 0
-    pairs = scored_b & scored_c
-    missing = scored_b & ~scored_c
-    mconf = config.metrics.get(name)
-    direction = _direction(name, config, baseline, candidate)
-    higher = direction != "lower"
-    drop = config.gate.missing_examples == "drop" or direction is None
-    kept_mask = pairs if drop else scored_b
-    kept = np.flatnonzero(kept_mask)
-    if kept.size == 0:
-        return None
-    observed = np.concatenate((b_scores[~np.isnan(b_scores)], c_scores[~np.isnan(c_scores)]))
-    worst, impute = _scale_worst(observed, higher)
-    imputed = missing[kept]
-    b_vals = b_mean[kept]
-    c_vals = np.full(kept.size, impute)
-    kept_pairs = ~imputed
-    c_vals[kept_pairs] = c_mean[cu[kept][kept_pairs]]
-    cand_uid = np.where(imputed, -1, cu[kept])
-    design = measure.Design(
-        baseline=b_vals,
-        candidate=c_vals,
-        higher_is_better=higher,
-        worst=worst,
-        clusters=None if clusters is None else _cluster_codes(clusters, kept),
-    )
-    if np.any(b_count[kept] > 1) or np.any(c_count[cand_uid[kept_pairs]] > 1):
-        design = _with_samples(
-            design,
-            base=base,
-            cand=cand,
-            b_scores=b_scores,
-            c_scores=c_scores,
-            kept=kept,
-            cand_uid=cand_uid,
-            impute=impute,
-        )
-    return _Metric(
-        name=name,
-        config=mconf,
-        direction=direction,
-        gated=_wants_gate(name, config, baseline, candidate),
-        design=design,
-        base_uid=kept,
-        cand_uid=cand_uid,
-        imputed=imputed,
-        fraction=_shown_as_percent(mconf, b_vals, c_vals[kept_pairs]),
-        missing=int(np.count_nonzero(missing)),
-        absent=int(np.count_nonzero(missing & ~present)),
-        unscored=int(np.count_nonzero(missing & present)),
-        compared_common=int(np.count_nonzero(pairs)),
-        impute_value=impute,
-    )
-
-
-def _cluster_codes(clusters: _Labels, kept: IntArray) -> IntArray:
-    """Cluster codes of the kept examples; an example without a cluster is a cluster of its own."""
-    codes = clusters.codes[kept].astype(np.intp)
-    alone = np.flatnonzero(codes < 0)
-    codes[alone] = len(clusters.levels) + np.arange(alone.size, dtype=np.intp)
-    return codes
-
-
-def _with_samples(
-    design: measure.Design,
-    *,
-    base: _Side,
-    cand: _Side,
-    b_scores: FloatArray,
-    c_scores: FloatArray,
-    kept: IntArray,
-    cand_uid: IntArray,
-    impute: float,
-) -> measure.Design:
-    """The design with every sample of each kept example (some example was scored more than once)."""
-    b_pos = np.full(len(base.ids), -1, dtype=np.intp)
-    b_pos[kept] = np.arange(kept.size, dtype=np.intp)
-    b_codes = b_pos[base.code]
-    b_keep = (b_codes >= 0) & ~np.isnan(b_scores)
-    c_pos = np.full(len(cand.ids), -1, dtype=np.intp)
-    paired = np.flatnonzero(cand_uid >= 0)
-    c_pos[cand_uid[paired]] = paired
-    c_codes = c_pos[cand.code]
-    c_keep = (c_codes >= 0) & ~np.isnan(c_scores)
-    imputed = np.flatnonzero(cand_uid < 0)
-    return measure.Design(
-        baseline=design.baseline,
-        candidate=design.candidate,
-        higher_is_better=design.higher_is_better,
-        worst=design.worst,
-        clusters=design.clusters,
-        baseline_samples=b_scores[b_keep],
-        baseline_codes=b_codes[b_keep],
-        candidate_samples=np.concatenate((c_scores[c_keep], np.full(imputed.size, impute))),
-        candidate_codes=np.concatenate((c_codes[c_keep], imputed)),
-    )
-
-
-def _labels(pairing: _Pairing, key: str | None) -> _Labels | None:
-    """Per baseline example: the candidate's value of a slice key (None: of `cluster`), else the
-    baseline's; None when neither run has it."""
-    base, cand = pairing.base, pairing.cand
-
-    def column(side: _Side) -> tuple[npt.NDArray[np.int32], tuple[str, ...]] | None:
-        col = side.examples.clusters if key is None else side.examples.slices.get(key)
-        return None if col is None else (col.codes[side.first], col.levels)
-
-    b_col, c_col = column(base), column(cand)
-    if b_col is None and c_col is None:
-        return None
-    levels: dict[str, int] = {}
-    codes = np.full(len(base.ids), -1, dtype=np.int32)
-    cu = pairing.cand_of_base
-    if c_col is not None:
-        c_codes, c_levels = c_col
-        levels.update((v, i) for i, v in enumerate(c_levels))
-        present = np.flatnonzero(cu >= 0)
-        codes[present] = c_codes[cu[present]]
-    if b_col is not None:
-        b_codes, b_levels = b_col
-        mapping = np.array([levels.setdefault(v, len(levels)) for v in b_levels] + [-1], dtype=np.int32)
-        fill = (codes < 0) & ((cu < 0) | (c_col is None))
-        codes[fill] = mapping[b_codes[fill]]
-    return _Labels(codes, tuple(levels))
 
 
 # --- measuring one pair of runs ------------------------------------------------------------------------
@@ -418,12 +125,12 @@ def _measure(  # noqa: PLR0912 - the steps of one comparison in order: pairing, 
         out.notes.append(
             f"The runs are of different benchmarks ({baseline.benchmark} vs {candidate.benchmark})."
         )
-    pairing: _Pairing | None = None
-    slice_labels: dict[str, _Labels] = {}
-    clusters: _Labels | None = None
+    pairing: Pairing | None = None
+    slice_labels: dict[str, Labels] = {}
+    clusters: Labels | None = None
     if baseline.examples is not None and candidate.examples is not None:
-        base, cand = _side(baseline.examples), _side(candidate.examples)
-        base_pos, cand_pos = _align(base.ids, cand.ids)
+        base, cand = unique_examples(baseline.examples), unique_examples(candidate.examples)
+        base_pos, cand_pos = align(base.ids, cand.ids)
         out.comparability = Comparability(
             baseline_examples=len(base.ids),
             candidate_examples=len(cand.ids),
@@ -437,9 +144,9 @@ def _measure(  # noqa: PLR0912 - the steps of one comparison in order: pairing, 
             return out
         cand_of_base = np.full(len(base.ids), -1, dtype=np.intp)
         cand_of_base[base_pos] = cand_pos
-        pairing = _Pairing(base, cand, cand_of_base)
+        pairing = Pairing(base, cand, cand_of_base)
         for key in _slice_keys(candidate.examples, gate, out.notes):
-            labels = _labels(pairing, key)
+            labels = labels_of(pairing, key)
             if labels is not None:
                 slice_labels[key] = labels
         clusters = _clusters(pairing, gate, out.notes)
@@ -449,7 +156,7 @@ def _measure(  # noqa: PLR0912 - the steps of one comparison in order: pairing, 
         pm = (
             None
             if pairing is None
-            else _metric(
+            else metric_design(
                 name,
                 config=config,
                 baseline=baseline,
@@ -468,7 +175,7 @@ def _measure(  # noqa: PLR0912 - the steps of one comparison in order: pairing, 
                 out.rows.append(row)
             continue
         assert pairing is not None
-        _measure_metric(pm, pairing, slice_labels, gate, out)
+        _measuremetric_design(pm, pairing, slice_labels, gate, out)
     if baseline.examples is None or candidate.examples is None:
         if baseline.examples is not None or candidate.examples is not None:
             side = "baseline" if baseline.examples is None else "candidate"
@@ -480,8 +187,8 @@ def _measure(  # noqa: PLR0912 - the steps of one comparison in order: pairing, 
     return out
 
 
-def _measure_metric(
-    pm: _Metric, pairing: _Pairing, slice_labels: dict[str, _Labels], gate: GateSettings, out: _Measured
+def _measuremetric_design(
+    pm: MetricDesign, pairing: Pairing, slice_labels: dict[str, Labels], gate: GateSettings, out: _Measured
 ) -> None:
     """Test one metric overall and per slice (or find that it cannot be compared)."""
     if pm.unscored:
@@ -534,7 +241,7 @@ def _measure_metric(
         )
     )
     out.notes.extend(_design_notes(pm, shown, pairing))
-    out.flips.append(_flips(pm, measured, pairing))
+    out.flips.append(_flips(pm, pairing))
     n = design.n
     for key, labels in slice_labels.items():
         codes = labels.codes[pm.base_uid]
@@ -574,7 +281,7 @@ def _too_small(m: decision.Measurement, s: measure.Shown, gate: GateSettings) ->
 
 
 def _pending(
-    pm: _Metric,
+    pm: MetricDesign,
     *,
     measured: decision.Measurement,
     shown: measure.Shown,
@@ -598,20 +305,20 @@ def _pending(
     )
 
 
-def _clusters(pairing: _Pairing, gate: GateSettings, notes: list[str]) -> _Labels | None:
+def _clusters(pairing: Pairing, gate: GateSettings, notes: list[str]) -> Labels | None:
     """The examples' clusters: `gate.cluster_by`'s slice key, else each example's own `cluster`."""
     if gate.cluster_by is not None:
-        labels = _labels(pairing, gate.cluster_by)
+        labels = labels_of(pairing, gate.cluster_by)
         if labels is None:
             notes.append(
                 f"gate.cluster_by names {gate.cluster_by}, which no example has: the examples were "
                 "treated as independent."
             )
         return labels
-    return _labels(pairing, None)
+    return labels_of(pairing, None)
 
 
-def _design_notes(pm: _Metric, shown: measure.Shown, pairing: _Pairing) -> list[str]:
+def _design_notes(pm: MetricDesign, shown: measure.Shown, pairing: Pairing) -> list[str]:
     notes = []
     n = pm.design.n
     if shown.clusters is not None and shown.clusters >= 2:
@@ -648,7 +355,7 @@ def _design_notes(pm: _Metric, shown: measure.Shown, pairing: _Pairing) -> list[
     return notes
 
 
-def _flips(pm: _Metric, measured: decision.Measurement, pairing: _Pairing) -> Flips:
+def _flips(pm: MetricDesign, pairing: Pairing) -> Flips:
     design = pm.design
     oriented = (design.candidate - design.baseline) * (1.0 if pm.higher_is_better else -1.0)
     worse_idx = np.flatnonzero(oriented < 0)
@@ -657,7 +364,6 @@ def _flips(pm: _Metric, measured: decision.Measurement, pairing: _Pairing) -> Fl
     if not binary:
         worse_idx = worse_idx[np.argsort(oriented[worse_idx], kind="stable")[:_CONTINUOUS_DROPS_KEPT]]
         better_idx = better_idx[np.argsort(-oriented[better_idx], kind="stable")[:_CONTINUOUS_DROPS_KEPT]]
-    del measured
     return Flips(
         metric=pm.name,
         binary=binary,
@@ -668,7 +374,7 @@ def _flips(pm: _Metric, measured: decision.Measurement, pairing: _Pairing) -> Fl
     )
 
 
-def _flip_examples(pm: _Metric, indices: IntArray, pairing: _Pairing) -> tuple[FlipExample, ...]:
+def _flip_examples(pm: MetricDesign, indices: IntArray, pairing: Pairing) -> tuple[FlipExample, ...]:
     """The examples at `indices`, with their slices: the candidate's, or the baseline's for a lost one."""
     base, cand = pairing.base, pairing.cand
     base_uid = pm.base_uid[indices]
@@ -700,8 +406,8 @@ def _aggregate_test(name: str, baseline: Results, candidate: Results, config: Co
     if b is None or c is None or se_b is None or se_c is None or se_b + se_c <= 0:
         return None
     mconf = config.metrics.get(name)
-    direction = _direction(name, config, baseline, candidate)
-    fraction = _shown_as_percent(mconf, b, c)
+    direction = direction_of(name, config, baseline, candidate)
+    fraction = shown_as_percent(mconf, b, c)
     mode = mconf.mode if mconf is not None else "regression"
     spec = measure.Spec(
         mode=mode,
@@ -729,7 +435,7 @@ def _aggregate_test(name: str, baseline: Results, candidate: Results, config: Co
         shown=shown,
         config=mconf,
         direction=direction,
-        gated=_wants_gate(name, config, baseline, candidate),
+        gated=wants_gate(name, config, baseline, candidate),
         fraction=fraction,
         imputed=0,
     )
@@ -958,7 +664,7 @@ def _slice_keys(examples: Examples, gate: GateSettings, notes: list[str]) -> lis
     return keys
 
 
-def _unscored_row(pm: _Metric, decided: decision.Decision) -> Row:
+def _unscored_row(pm: MetricDesign, decided: decision.Decision) -> Row:
     """A gated metric the candidate left unscored on too many examples: it cannot be compared."""
     return Row(
         metric=pm.name,
@@ -978,17 +684,17 @@ def _unscored_row(pm: _Metric, decided: decision.Decision) -> Row:
 def _aggregate_row(name: str, baseline: Results, candidate: Results, config: Config) -> Row:
     """A metric known only as an aggregate on at least one side: the threshold rule, without a test."""
     mconf = config.metrics.get(name)
-    direction = _direction(name, config, baseline, candidate)
+    direction = direction_of(name, config, baseline, candidate)
     b = baseline.metrics.get(name)
     c = candidate.metrics.get(name)
-    fraction = _shown_as_percent(mconf, b, c)
+    fraction = shown_as_percent(mconf, b, c)
     decided = decision.aggregate_decision(
         baseline=b,
         candidate=c,
         direction=direction,
         config=mconf,
         resolution=decision.display_resolution(fraction, b, c),
-        wants_gate=_wants_gate(name, config, baseline, candidate),
+        wants_gate=wants_gate(name, config, baseline, candidate),
     )
     delta = c - b if b is not None and c is not None else None
     threshold = delta is not None and direction is not None

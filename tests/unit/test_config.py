@@ -27,6 +27,14 @@ def _load(tmp_path: Path, text: str) -> None:
             "metrics:\n  acc: {direction: higher, mode: non-inferiority}\n",
             "mode non-inferiority needs min_effect > 0",
         ),
+        (
+            "metrics:\n  acc: {direction: higher, mode: equivalence}\n",
+            "mode equivalence needs min_effect > 0",
+        ),
+        ("gate: {family: everything}\n", "gate.family"),
+        ("gate: {missing_examples: zero}\n", "gate.missing_examples"),
+        ("gate: {inconclusive: pass}\n", "gate.inconclusive"),
+        ("gate: {max_detectable_drop: 0}\n", "gate.max_detectable_drop"),
         ("- a\n- b\n", "expected a mapping at the top level"),
         ("gate: {correction: bonferroni}\n", "gate.correction"),
         (
@@ -71,3 +79,19 @@ def test_schema__describes_every_section() -> None:
     schema = json_schema()
     assert set(schema["properties"]) == {"version", "models", "benchmarks", "metrics", "gate"}
     assert "MetricConfig" in schema["$defs"]
+
+
+def test_design_settings__valid(tmp_path: Path) -> None:
+    path = tmp_path / ".gatebot.yml"
+    path.write_text(
+        "metrics:\n  acc: {direction: higher, mode: superiority, max_detectable_drop: 0.03}\n"
+        "gate: {family: benchmark, cluster_by: passage, missing_examples: drop, inconclusive: fail}\n",
+        encoding="utf-8",
+    )
+    gate = load_config(path, required=True).config.gate
+    assert (gate.family, gate.cluster_by, gate.missing_examples, gate.inconclusive) == (
+        "benchmark",
+        "passage",
+        "drop",
+        "fail",
+    )
