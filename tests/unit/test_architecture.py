@@ -20,6 +20,7 @@ PURE = (
     "stats_designs.py",
     "discover.py",
     "measure.py",
+    "pairing.py",
     "compare.py",
     "decision.py",
     "verdict.py",
