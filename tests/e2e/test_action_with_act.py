@@ -8,7 +8,6 @@ token goes to act in a secret file, never on its command line.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -16,7 +15,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ import pytest
 
 from tests.fakegithub import FakeGitHub, Repository
 from tests.fakegithub import events as payloads
-from tests.github.harness import PERMISSIONS, REPO, fork_run_completed, seed_pull_request
+from tests.github.harness import PERMISSIONS, REPO, bundle_uploaded, seed_pull_request
 
 pytestmark = pytest.mark.e2e
 
@@ -216,23 +214,7 @@ def test_act_fork_pull_request__bundle__published_by_workflow_run(act_repo: ActR
     bundle = Path(match.group(1))
 
     head = event["pull_request"]["head"]["sha"]
-    run = act_repo.repo.add_workflow_run(
-        name="gate",
-        path=".github/workflows/gate.yml",
-        event="pull_request",
-        status="completed",
-        conclusion="failure",
-        head_sha=head,
-        head_branch=event["pull_request"]["head"]["ref"],
-        head_repo=event["pull_request"]["head"]["repo"]["full_name"],
-    )
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zipped:
-        zipped.write(bundle, "gatebot-bundle.json")
-    act_repo.repo.add_artifact(run.id, "gatebot-bundle", archive.getvalue())
-    publish_event = fork_run_completed(event)
-    publish_event["workflow_run"]["id"] = run.id
-    publish_event["workflow_run"]["head_sha"] = head
+    publish_event = bundle_uploaded(act_repo.repo, event, bundle.read_bytes())
     published = act_repo.act("workflow_run", publish_event, "publish.yml")
     assert published.returncode == 0, published.stdout[-3000:]
     (comment,) = act_repo.repo.comments_on(2)

@@ -7,11 +7,13 @@ the runner provides, and runs gatebot as a subprocess.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -217,6 +219,30 @@ def fork_run_completed(event: dict[str, Any]) -> dict[str, Any]:
         fork=True, with_pull_requests=False, head_branch=head["ref"], head_sha=head["sha"]
     )
     published["workflow_run"]["head_repository"] = json.loads(json.dumps(head["repo"]))
+    return published
+
+
+def bundle_uploaded(repo: Repository, event: dict[str, Any], bundle: bytes) -> dict[str, Any]:
+    """A fork's gate run for the pull request `event` that completed and uploaded `bundle` as the
+    artifact gatebot-bundle; returns the workflow_run event the publish workflow then gets."""
+    head = event["pull_request"]["head"]
+    run = repo.add_workflow_run(
+        name="gate",
+        path=".github/workflows/gate.yml",
+        event="pull_request",
+        status="completed",
+        conclusion="failure",
+        head_sha=head["sha"],
+        head_branch=head["ref"],
+        head_repo=head["repo"]["full_name"],
+    )
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("gatebot-bundle.json", bundle)
+    repo.add_artifact(run.id, "gatebot-bundle", archive.getvalue())
+    published = fork_run_completed(event)
+    published["workflow_run"]["id"] = run.id
+    published["repository"]["full_name"] = repo.full_name
     return published
 
 

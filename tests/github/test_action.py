@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,9 @@ from gatebot.settings import Settings
 from tests.fakegithub import events as payloads
 from tests.github.harness import (
     PERMISSIONS,
-    REPO,
     TOKEN,
     ActionHarness,
+    bundle_uploaded,
     checks,
     fork_run_completed,
     opened,
@@ -221,24 +220,7 @@ def test_fork_pull_request__bundle__then_publish_posts_it(action: ActionHarness)
     assert "workflow_run" in run.stdout
 
     head = event["pull_request"]["head"]["sha"]
-    fork = event["pull_request"]["head"]["repo"]["full_name"]
-    workflow_run = action.repo.add_workflow_run(
-        name="gate",
-        event="pull_request",
-        status="completed",
-        conclusion="failure",
-        head_sha=head,
-        head_branch=event["pull_request"]["head"]["ref"],
-        head_repo=fork,
-    )
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zipped:
-        zipped.write(bundle, "gatebot-bundle.json")
-    action.repo.add_artifact(workflow_run.id, "gatebot-bundle", archive.getvalue())
-    publish_event = fork_run_completed(event)
-    publish_event["workflow_run"]["id"] = workflow_run.id
-    publish_event["workflow_run"]["head_sha"] = head
-    publish_event["repository"]["full_name"] = REPO
+    publish_event = bundle_uploaded(action.repo, event, bundle.read_bytes())
     published = action.run("workflow_run", publish_event, "publish")
     assert published.code == 0, published.stdout + published.stderr
     (comment,) = action.repo.comments_on(2)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 
 from tests.fakegithub import events as payloads
-from tests.github.harness import REPO, ActionHarness, checks
+from tests.github.harness import REPO, ActionHarness, bundle_uploaded, checks
 
 
 def test_publish__bundle_nested_2000_deep__refused_in_one_line(action: ActionHarness) -> None:
@@ -23,23 +21,7 @@ def test_publish__bundle_nested_2000_deep__refused_in_one_line(action: ActionHar
         "check_name": "gatebot",
     }
     text = json.dumps(document)[:-1] + ', "verdict": ' + '{"a": ' * 2000 + "1" + "}" * 2000 + "}"
-    workflow_run = action.repo.add_workflow_run(
-        name="gate",
-        event="pull_request",
-        status="completed",
-        conclusion="failure",
-        head_sha=head,
-        head_branch=event["pull_request"]["head"]["ref"],
-        head_repo=event["pull_request"]["head"]["repo"]["full_name"],
-    )
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zipped:
-        zipped.writestr("gatebot-bundle.json", text)
-    action.repo.add_artifact(workflow_run.id, "gatebot-bundle", archive.getvalue())
-    publish_event = payloads.workflow_run_from_pull_request(fork=True, with_pull_requests=False)
-    publish_event["workflow_run"]["id"] = workflow_run.id
-    publish_event["workflow_run"]["head_sha"] = head
-    publish_event["repository"]["full_name"] = REPO
+    publish_event = bundle_uploaded(action.repo, event, text.encode())
     published = action.run("workflow_run", publish_event, "publish")
     assert published.code == 2, published.stdout + published.stderr
     assert "Traceback" not in published.stderr
