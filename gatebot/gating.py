@@ -56,7 +56,7 @@ def gate(
             with group(f"gatebot: {job.benchmark} for {job.model} on the base commit"):
                 found = run_base(job)
         if found is None:
-            verdicts.append(missing_baseline(results, policy=config.gate.missing_baseline))
+            verdicts.append(missing_baseline(results, policy=config.gate.missing_baseline, config=config))
             continue
         verdicts.append(None)
         compared.append((job, results, found))

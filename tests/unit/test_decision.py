@@ -637,6 +637,20 @@ def test_missing_baseline__every_metric_added_with_the_reason() -> None:
     ]
 
 
+def test_missing_baseline__rows_say_what_the_config_declares_and_in_its_units() -> None:
+    config = parse_config(
+        {"metrics": {"accuracy": {"direction": "higher"}, "nll": {"direction": "lower", "gate": False}}},
+        where="test",
+    )
+    candidate = make_results({"accuracy": [1.0, 0.0, 1.0], "nll": [0.2, 1.7, 0.3], "other": [0.5, 0.4, 0.1]})
+    rows = decision.missing_baseline(candidate, policy="fail", config=config).rows
+    assert [(r.metric, r.declared, r.direction, r.gated, r.fraction_scale) for r in rows] == [
+        ("accuracy", True, "higher", True, True),
+        ("nll", True, "lower", False, False),  # a loss whose per-example values pass 1 is no rate
+        ("other", False, None, False, True),
+    ]
+
+
 def test_report_outcome__is_the_report_property() -> None:
     failed = verdict(row(Status.REGRESSED), outcome=Outcome.FAILED)
     assert GateReport((verdict(), failed)).outcome is Outcome.FAILED
