@@ -384,7 +384,11 @@ def too_few_scored(*, compared: int, scored: int, wants_gate: bool, min_overlap:
         return None
     return Decision(
         status=Status.INCOMPARABLE,
-        reason=f"the candidate scored only {compared} of the {scored} examples the baseline scored",
+        reason=(
+            f"the candidate scored only {compared} of the {scored} examples the baseline scored "
+            f"({compared / scored:.0%}, below gate.min_overlap {min_overlap:.0%}); score the missing "
+            "examples, or lower gate.min_overlap to compare the ones scored"
+        ),
         gated=True,
     )
 

@@ -302,7 +302,8 @@ def _headline(report: GateReport) -> Headline:
             return _inconclusive(report, fails=True)
         return _worse_than_reference(report)
     if outcome is Outcome.INCOMPARABLE:
-        return _INCOMPARABLE
+        regressions = [r for v in report.verdicts for r in v.regressions]
+        return _also_regressed(report, regressions) if regressions else _INCOMPARABLE
     if outcome is Outcome.NO_BASELINE:
         return _NO_BASELINE
     if outcome is Outcome.INCONCLUSIVE:
@@ -403,6 +404,20 @@ def _regressed(report: GateReport, regressions: Sequence[Row]) -> Headline:
         more = f" (+{len(regressions) - 1} more)" if len(regressions) > 1 else ""
         title = f"{count}: {first.metric}{where} {signed_delta(first.delta, first.fraction_scale)}{more}"
     return Headline(head=_trusted(f"❌ gatebot: {count}"), lead=_trusted(lead), title=title)
+
+
+def _also_regressed(report: GateReport, regressions: Sequence[Row]) -> Headline:
+    """Some metric cannot be compared, and another regressed: the regression is not hidden behind it."""
+    found = _regressed(report, regressions)
+    unknown = [
+        r.metric for v in report.verdicts for r in v.rows if r.gated and r.status is Status.INCOMPARABLE
+    ]
+    what = ", ".join(dict.fromkeys(unknown)) or "some runs"
+    return Headline(
+        head=_trusted(f"{found.head}; {escape_md(what)} cannot be compared"),
+        lead=_trusted(f"{found.lead} {escape_md(what)} cannot be compared either (see below)."),
+        title=f"{found.title}; {what} cannot be compared",
+    )
 
 
 def _worse_than_reference(report: GateReport) -> Headline:

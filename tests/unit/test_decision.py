@@ -401,7 +401,9 @@ STATUS_TABLE = [
     pytest.param(
         unscored(compared=50, scored=100),
         Status.INCOMPARABLE,
-        "the candidate scored only 50 of the 100 examples the baseline scored",
+        "the candidate scored only 50 of the 100 examples the baseline scored (50%, below "
+        "gate.min_overlap 90%); score the missing examples, or lower gate.min_overlap to compare the ones "
+        "scored",
         True,
         id="a gated metric the candidate left unscored on half the examples",
     ),

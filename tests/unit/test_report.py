@@ -153,6 +153,30 @@ def test_headline__every_outcome__one_line_for_the_comment_and_the_check(
     assert render_markdown(report).startswith(f"### {head}\n\n{line.lead}\n")
 
 
+def test_headline__a_metric_cannot_be_compared__a_regression_of_another_still_heads_the_report() -> None:
+    rng = np.random.default_rng(5)
+    base = (rng.random(400) < 0.8).astype(float)
+    worse = flipped(base, worse=80, better=0, rng=rng)
+    partial = np.where(np.arange(400) < 150, base, np.nan)  # the candidate scored f1 on 150 of 400
+    config = parse_config(
+        {"metrics": {"acc": {"direction": "higher"}, "f1": {"direction": "higher"}}}, where="test"
+    )
+    report = GateReport(
+        (
+            compare(
+                make_results({"acc": base, "f1": base}), make_results({"acc": worse, "f1": partial}), config
+            ),
+        )
+    )
+    line = headline(report)
+    assert line.head == "❌ gatebot: 1 regression; f1 cannot be compared"
+    assert line.title.startswith("1 regression: acc -20.0 pts") and line.title.endswith(
+        "f1 cannot be compared"
+    )
+    markdown = render_markdown(report)
+    assert "below gate.min_overlap 90%" in markdown  # the setting that decides it, by name
+
+
 def test_fit_markdown__over_limit__cuts_details_and_says_so() -> None:
     report = sliced_report(n_slices=60)
     full = render_markdown(report)
