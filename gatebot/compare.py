@@ -710,8 +710,7 @@ def _aggregate_row(name: str, baseline: Results, candidate: Results, config: Con
         candidate=c,
         delta=delta,
         test="threshold" if threshold else "none",
-        # A gated metric missing from the candidate shows its baseline in the metric's own units.
-        fraction_scale=fraction and not (c is None and decided.gated),
+        fraction_scale=fraction,
         min_effect=mconf.min_effect if threshold and mconf is not None else None,
         reason=decided.reason,
     )
