@@ -33,60 +33,13 @@ if TYPE_CHECKING:
 EXPECTED_JSONL = "JSON Lines of per-example scores, one object per line with an id and numeric metrics"
 EXPECTED_CSV = "a CSV of per-example scores: a header row, an id column and numeric metric columns"
 _MISSING = frozenset({"", "na", "n/a", "nan", "null", "none"})
-_SCORE_WORDS = frozenset(
-    [
-        "score",
-        "scores",
-        "acc",
-        "accuracy",
-        "correct",
-        "correctness",
-        "pass",
-        "passed",
-        "success",
-        "f1",
-        "em",
-        "exact",
-        "match",
-        "matches",
-        "bleu",
-        "chrf",
-        "meteor",
-        "ter",
-        "wer",
-        "cer",
-        "bertscore",
-        "loss",
-        "nll",
-        "perplexity",
-        "ppl",
-        "logprob",
-        "likelihood",
-        "latency",
-        "cost",
-        "error",
-        "errors",
-        "precision",
-        "recall",
-        "auc",
-        "auroc",
-        "reward",
-        "rating",
-        "grade",
-        "win",
-        "rate",
-        "mrr",
-        "ndcg",
-        "hit",
-        "hits",
-        "faithfulness",
-        "relevance",
-        "toxicity",
-        "hallucination",
-        "judge",
-        "rubric",
-    ]
+_SCORE_WORDS_TEXT = (
+    "score scores acc accuracy correct correctness pass passed success f1 em exact match matches bleu "
+    "chrf meteor ter wer cer bertscore loss nll perplexity ppl logprob likelihood latency cost error "
+    "errors precision recall auc auroc reward rating grade win rate mrr ndcg hit hits faithfulness "
+    "relevance toxicity hallucination judge rubric"
 )
+_SCORE_WORDS = frozenset(_SCORE_WORDS_TEXT.split())
 _SCORE_PREFIXES = ("rouge", "bleu", "f1", "acc", "pass@", "recall@", "precision@", "ndcg@", "hit@")
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
