@@ -250,7 +250,12 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
         )
 
     def with_reports(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--json", metavar="OUT", help="write the JSON verdict to OUT")
+        p.add_argument(
+            "--json",
+            metavar="OUT",
+            help="write the JSON verdict to OUT (and, when a 0/1 metric has more flips than it lists, every "
+            "flip to OUT's .flips.jsonl beside it)",
+        )
         p.add_argument("--markdown", metavar="OUT", help="write the markdown report to OUT")
 
     def with_selection(p: argparse.ArgumentParser) -> None:
