@@ -612,8 +612,10 @@ def parse_results(  # noqa: PLR0912 - one branch per rule of the format, each wi
     if raw.examples is not None and raw.examples_file is not None:
         raise InputError(f"{where}: has both examples and examples_file", "keep one of them")
     examples: Examples | None = None
+    raw.provenance = msgspec.Raw(b"{}")  # decoded above; it held on to the file's bytes
     if raw.examples is not None:
-        examples = _decode_examples(where, raw.examples, decoder=decoder)
+        items, raw.examples = raw.examples, None
+        examples = _decode_examples(where, items, decoder=decoder)
     elif raw.examples_file is not None:
         if base_dir is None:
             raise InputError(
@@ -670,31 +672,52 @@ def check_name(value: str, *, where: str, field: str) -> None:
 def _decode_examples(
     where: str, items: list[msgspec.Raw], *, decoder: msgspec.json.Decoder[_Example]
 ) -> Examples:
+    """Decode `items` batch by batch, emptying the list as it goes: each item holds the file's bytes, which
+    are freed with the last of them, before the columns are put together."""
     builder = _ColumnBuilder(where)
     shape = _known_shape(decoder, bytes(items[0]) if items else None)
-    for start in range(0, len(items), _SIDE_BATCH):
-        batch = items[start : start + _SIDE_BATCH]
-        if shape is not None:
-            try:
-                # One decoder call per batch: the items are whole JSON values, so joined they are the array.
-                known = shape.many.decode(b"[" + b",".join(batch) + b"]")
-            except msgspec.DecodeError:
-                pass
-            else:
-                builder.add_known(known, shape)
-                del known
-                continue
-        decoded: list[_Example] = []
-        for index in range(start, start + len(batch)):
-            try:
-                decoded.append(decoder.decode(items[index]))
-            except msgspec.DecodeError as error:
-                raise _decode_error(where, bytes(items[index]), error, prefix=f"examples[{index}]") from None
-        builder.add(decoded)
-        del decoded
-        if shape is not None:
-            shape = shape.after(builder)
+    start = 0
+    while items:
+        batch = items[:_SIDE_BATCH]
+        del items[:_SIDE_BATCH]
+        decoded = _decoded_batch(where, batch, start, builder, shape, decoder=decoder)
+        if decoded is not None:
+            builder.add(decoded)
+            del decoded
+            if shape is not None:
+                shape = shape.after(builder)
+        start += len(batch)
+        del batch
     return builder.finish()
+
+
+def _decoded_batch(
+    where: str,
+    batch: list[msgspec.Raw],
+    start: int,
+    builder: _ColumnBuilder,
+    shape: _KnownShape | None,
+    *,
+    decoder: msgspec.json.Decoder[_Example],
+) -> list[_Example] | None:
+    """None when `shape` decoded the batch (it is then in `builder`); else its examples, each decoded by
+    the general decoder, which says what is wrong with a bad one."""
+    if shape is not None:
+        try:
+            # One decoder call per batch: the items are whole JSON values, so joined they are the array.
+            known = shape.many.decode(b"[" + b",".join(batch) + b"]")
+        except msgspec.DecodeError:
+            pass
+        else:
+            builder.add_known(known, shape)
+            return None
+    decoded: list[_Example] = []
+    for offset, item in enumerate(batch):
+        try:
+            decoded.append(decoder.decode(item))
+        except msgspec.DecodeError as error:
+            raise _decode_error(where, bytes(item), error, prefix=f"examples[{start + offset}]") from None
+    return decoded
 
 
 def _jsonl_batches(path: Path) -> Iterator[list[tuple[int, bytes]]]:
