@@ -102,11 +102,11 @@ def write_verdict(report: GateReport, path: Path, *, indent: int | None = 2) -> 
     listed = _listed(report)
     document = report_document(report, flips_file=sidecar.name if listed else None)
     text = json.dumps(document, indent=indent, ensure_ascii=False) + "\n"
-    atomic_write(path, [text.encode()])
-    if listed:
+    if listed:  # first: a verdict is never left naming a flips file that could not be written
         atomic_write(sidecar, _chunks(flip_lines(report)))
     else:
         sidecar.unlink(missing_ok=True)
+    atomic_write(path, [text.encode()])
 
 
 def with_flips_file(report: GateReport, path: Path, *, where: str) -> GateReport:

@@ -137,3 +137,4 @@ def test_handoff__tampered_flips_file__one_line_error_and_nothing_written(
         _published(tmp_path, tamper)
     assert raised.value.message.startswith(said), raised.value.message
     assert not (tmp_path / "out" / "verdict.flips.jsonl").exists()
+    assert not (tmp_path / "out" / "verdict.json").exists()
