@@ -1,17 +1,21 @@
 """Speed and memory of `gatebot compare` on a large eval, against the cost of merely reading its inputs.
 
-Writes two results files (baseline, candidate) of N examples x 3 metrics (0/1 accuracy, a continuous
-score, latency) x 20 slice values, then measures, each in a fresh process:
+For each size N (10,000, 100,000 and 1,000,000 examples by default), writes two results files
+(baseline, candidate) of N examples x 3 metrics (0/1 accuracy, a continuous score, latency) x 20 slice
+values, then measures, each in a fresh process:
   1. the stdlib: `json.load` of both files (the reference the target is stated against);
-  2. `gatebot compare BASELINE CANDIDATE --json ... --markdown ...`: load, compare, render, write.
-Reported: wall time and peak resident memory of each process, and their ratio.
+  2. `gatebot compare BASELINE CANDIDATE --json ... --markdown ...`: load, compare, render, write the
+     verdict (and its flips file) and the report.
+Reported side by side: wall time and peak resident memory of each process, their ratio, and the size of
+the verdict and of the flips file beside it, in a markdown table.
 
-    python benchmarks/speed.py [--examples 1000000] [--out benchmarks/out]
+    python benchmarks/speed.py [--examples "10000 100000 1000000"] [--out benchmarks/out]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -63,19 +67,18 @@ def measure(command: list[str]) -> tuple[float, float]:
     return float(seconds), int(rss_kb) / 1024
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=1_000_000)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
-    args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    base = args.out / f"speed-base-{args.examples}.json"
-    cand = args.out / f"speed-cand-{args.examples}.json"
+def _sizes(text: str) -> list[int]:
+    return [int(part.replace("_", "").replace(",", "")) for part in text.split()]
+
+
+def run_size(n: int, out: Path) -> dict[str, float]:
+    """Both measurements at one size, each in a fresh process; the verdict's and flips file's sizes."""
+    base = out / f"speed-base-{n}.json"
+    cand = out / f"speed-cand-{n}.json"
     for path, model, seed, shift in ((base, "base", 1, 0.0), (cand, "cand", 2, 0.002)):
         if not path.exists():
             print(f"writing {path} ...", file=sys.stderr)
-            write_results(path, model, args.examples, seed, shift=shift)
-    size_mb = (base.stat().st_size + cand.stat().st_size) / 1e6
+            write_results(path, model, n, seed, shift=shift)
     load = [
         sys.executable,
         "-c",
@@ -84,23 +87,53 @@ def main(argv: list[str] | None = None) -> int:
         str(cand),
     ]
     json_s, json_mb = measure(load)
-    config = args.out / "speed.gatebot.yml"
+    config = out / "speed.gatebot.yml"
     config.write_text(
         "metrics:\n"
         "  accuracy: {direction: higher, min_effect: 0.005}\n"
         "  f1: {direction: higher}\n"
         "  latency_ms: {direction: lower, gate: false}\n"
     )
+    verdict = out / f"verdict-{n}.json"
     gate = [sys.executable, "-m", "gatebot", "compare", str(base), str(cand), "--config", str(config)]
-    gate += ["--json", str(args.out / "verdict.json"), "--markdown", str(args.out / "report.md")]
+    gate += ["--json", str(verdict), "--markdown", str(out / f"report-{n}.md")]
     gate_s, gate_mb = measure(gate)
-    print(
-        f"inputs: 2 files, {args.examples:,} examples x 3 metrics x {SLICE_VALUES} slice values, "
-        f"{size_mb:.0f} MB"
+    flips = verdict.with_name(f"{verdict.stem}.flips.jsonl")
+    return {
+        "examples": n,
+        "inputs_mb": (base.stat().st_size + cand.stat().st_size) / 1e6,
+        "json_s": json_s,
+        "json_mb": json_mb,
+        "gate_s": gate_s,
+        "gate_mb": gate_mb,
+        "verdict_kb": verdict.stat().st_size / 1e3,
+        "flips_mb": flips.stat().st_size / 1e6 if flips.exists() else 0.0,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--examples", type=_sizes, default=[10_000, 100_000, 1_000_000], help="sizes, e.g. '10000 1000000'"
     )
-    print(f"json.load of both files:   {json_s:6.1f} s   peak {json_mb:6.0f} MB")
-    print(f"gatebot compare + render:  {gate_s:6.1f} s   peak {gate_mb:6.0f} MB")
-    print(f"ratio: {gate_s / json_s:.2f} x the time of json.load (target <= 3), peak memory target < 1024 MB")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
+    print(
+        "| examples | inputs | json.load of both | gatebot compare + render | ratio "
+        "| peak json.load | peak gatebot | verdict.json | flips file |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in args.examples:
+        r = run_size(n, args.out)
+        print(
+            f"| {n:,} | {r['inputs_mb']:.0f} MB | {r['json_s']:.2f} s | {r['gate_s']:.2f} s "
+            f"| {r['gate_s'] / r['json_s']:.2f} | {r['json_mb']:.0f} MB | {r['gate_mb']:.0f} MB "
+            f"| {r['verdict_kb']:.0f} kB | {r['flips_mb']:.1f} MB |",
+            flush=True,
+        )
+    print(f"load average {os.getloadavg()[0]:.1f} at the end; target at 1,000,000: ratio <= 1, peak < 600 MB")
     return 0
 
 

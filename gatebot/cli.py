@@ -28,6 +28,7 @@ from gatebot.errors import (
     GatebotError,
     failure_of,
 )
+from gatebot.flips_file import write_verdict
 from gatebot.github.client import connect
 from gatebot.importers import FORMATS, ImportOptions, import_results
 from gatebot.init import InitOptions, ask_terminal, init_repository
@@ -37,7 +38,7 @@ from gatebot.report import RenderOptions, render_markdown
 from gatebot.results import atomic_write, load_results, write_results
 from gatebot.runner import git_commit, run_benchmark, utc_timestamp
 from gatebot.settings import Settings
-from gatebot.verdict import GateReport, report_document
+from gatebot.verdict import GateReport
 from gatebot.workflow import Workflow
 
 ACTION_COMMANDS = frozenset({"action", "publish"})
@@ -54,8 +55,7 @@ def _config(args: argparse.Namespace, settings: Settings) -> LoadedConfig:
 def _write_outputs(report: GateReport, args: argparse.Namespace, out: IO[str]) -> None:
     markdown = render_markdown(report, RenderOptions())
     if args.json:
-        document = json.dumps(report_document(report), indent=2, ensure_ascii=False) + "\n"
-        atomic_write(Path(args.json), [document.encode()])
+        write_verdict(report, Path(args.json))
     if args.markdown:
         atomic_write(Path(args.markdown), [markdown.encode()])
     out.write(markdown)
@@ -250,7 +250,12 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
         )
 
     def with_reports(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--json", metavar="OUT", help="write the JSON verdict to OUT")
+        p.add_argument(
+            "--json",
+            metavar="OUT",
+            help="write the JSON verdict to OUT (and, when a 0/1 metric has more flips than it lists, every "
+            "flip to OUT's .flips.jsonl beside it)",
+        )
         p.add_argument("--markdown", metavar="OUT", help="write the markdown report to OUT")
 
     def with_selection(p: argparse.ArgumentParser) -> None:

@@ -15,8 +15,9 @@ for the correction (`_Pending`) and every row, note and flip of each verdict is 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ from gatebot.pairing import (
     wants_gate,
 )
 from gatebot.results import Examples, Results
-from gatebot.verdict import Claim, Comparability, FlipExample, Flips, Method, Row, Verdict
+from gatebot.verdict import Claim, Comparability, FlipExample, Flips, Method, Row, Verdict, Went
 
 _CONTINUOUS_DROPS_KEPT = 100
 _MAX_SLICE_VALUES = 100
@@ -242,7 +243,7 @@ def _measuremetric_design(
         )
     )
     out.notes.extend(_design_notes(pm, shown, pairing))
-    out.flips.append(_flips(pm, pairing))
+    out.flips.append(_flips(pm, pairing, max(_CONTINUOUS_DROPS_KEPT, gate.max_flips_shown)))
     n = design.n
     for key, labels in slice_labels.items():
         codes = labels.codes[pm.base_uid]
@@ -356,23 +357,54 @@ def _design_notes(pm: MetricDesign, shown: measure.Shown, pairing: Pairing) -> l
     return notes
 
 
-def _flips(pm: MetricDesign, pairing: Pairing) -> Flips:
+def _flips(pm: MetricDesign, pairing: Pairing, listed: int) -> Flips:
+    """The examples that changed. A 0/1 metric's are listed in the verdict up to `listed` each way, and
+    all of them are made on demand (`Flips.every`) for the flips file; a continuous metric's largest
+    moves (100 each way) are listed."""
     design = pm.design
     oriented = (design.candidate - design.baseline) * (1.0 if pm.higher_is_better else -1.0)
     worse_idx = np.flatnonzero(oriented < 0)
     better_idx = np.flatnonzero(oriented > 0)
     binary = stats.is_binary(design.baseline) and stats.is_binary(design.candidate)
+    every = None
     if not binary:
-        worse_idx = worse_idx[np.argsort(oriented[worse_idx], kind="stable")[:_CONTINUOUS_DROPS_KEPT]]
-        better_idx = better_idx[np.argsort(-oriented[better_idx], kind="stable")[:_CONTINUOUS_DROPS_KEPT]]
+        worse_idx = _smallest(oriented, worse_idx, _CONTINUOUS_DROPS_KEPT)
+        better_idx = _smallest(-oriented, better_idx, _CONTINUOUS_DROPS_KEPT)
+    elif max(worse_idx.size, better_idx.size) > listed:
+        every = partial(_every_flip, pm, pairing, worse_idx, better_idx)
     return Flips(
         metric=pm.name,
         binary=binary,
         worse_count=int(np.count_nonzero(oriented < 0)),
         better_count=int(np.count_nonzero(oriented > 0)),
-        worse=_flip_examples(pm, worse_idx, pairing),
-        better=_flip_examples(pm, better_idx, pairing),
+        worse=_flip_examples(pm, worse_idx[:listed] if binary else worse_idx, pairing),
+        better=_flip_examples(pm, better_idx[:listed] if binary else better_idx, pairing),
+        every=every,
     )
+
+
+def _smallest(values: FloatArray, index: IntArray, k: int) -> IntArray:
+    """`index[np.argsort(values[index], kind="stable")[:k]]`, without sorting every value: only those up
+    to the k-th smallest are sorted (in their order, so ties come out as the full sort has them)."""
+    picked = values[index]
+    if picked.size > k > 0:
+        keep = picked <= np.partition(picked, k - 1)[k - 1]
+        index, picked = index[keep], picked[keep]
+    return index[np.argsort(picked, kind="stable")[:k]]
+
+
+_FLIPS_MADE_AT_ONCE = 4096
+
+
+def _every_flip(
+    pm: MetricDesign, pairing: Pairing, worse: IntArray, better: IntArray
+) -> Iterator[tuple[Went, FlipExample]]:
+    """Every flip, worse ones first, made a few thousand at a time."""
+    sides: tuple[tuple[Went, IntArray], ...] = (("worse", worse), ("better", better))
+    for went, indices in sides:
+        for start in range(0, indices.size, _FLIPS_MADE_AT_ONCE):
+            for example in _flip_examples(pm, indices[start : start + _FLIPS_MADE_AT_ONCE], pairing):
+                yield went, example
 
 
 def _flip_examples(pm: MetricDesign, indices: IntArray, pairing: Pairing) -> tuple[FlipExample, ...]:

@@ -17,6 +17,8 @@ import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import repeat
+from operator import attrgetter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -57,6 +59,88 @@ def _decoder(*chunks: bytes) -> msgspec.json.Decoder[_Example]:
     """The decoder for examples: with clusters and repeats only when the bytes mention one of them."""
     designed = any(key in chunk for chunk in chunks for key in _DESIGN_KEYS)
     return msgspec.json.Decoder(_DesignedExample if designed else _Example)
+
+
+class _KnownShape:
+    """Decoders for examples whose score names and slice keys are known, as structs with one field each.
+
+    Reading a million examples' scores out of dicts one Python call at a time cost more than decoding
+    them; fields of structs are read by `operator.attrgetter` in one C-level pass per column
+    (`_ColumnBuilder.add_known`). Any example these decoders refuse (an unknown key or field, a wrong
+    type) sends its batch through the general `_Example` decoder, which accepts or refuses it exactly
+    as it always did; the keys it finds join the shape for the next batch.
+    """
+
+    def __init__(self, score_names: Iterable[str], slice_keys: Iterable[str], *, meta: bool) -> None:
+        self.meta = meta
+        """Whether examples may have `meta` (most have none, and looking costs a pass over the batch)."""
+        self.score_names = sorted(set(score_names))
+        self.slice_keys = sorted(set(slice_keys))
+        scores = msgspec.defstruct(
+            "_KnownScores",
+            [(f"f{i}", float, math.nan) for i in range(len(self.score_names))],
+            rename={f"f{i}": name for i, name in enumerate(self.score_names)},
+            forbid_unknown_fields=True,
+            gc=False,
+        )
+        slices = msgspec.defstruct(
+            "_KnownSlices",
+            [(f"f{i}", str, None) for i in range(len(self.slice_keys))],
+            rename={f"f{i}": key for i, key in enumerate(self.slice_keys)},
+            forbid_unknown_fields=True,
+            gc=False,
+        )
+        example = msgspec.defstruct(
+            "_KnownExample",
+            [
+                ("id", str),
+                ("scores", scores, msgspec.field(default_factory=scores)),
+                ("slices", slices, msgspec.field(default_factory=slices)),
+                *([("meta", dict[str, float | str], msgspec.field(default_factory=dict))] if meta else []),
+            ],
+            forbid_unknown_fields=True,
+            gc=False,
+        )
+        self.score_getters = [(n, attrgetter(f"f{i}")) for i, n in enumerate(self.score_names)]
+        self.slice_getters = [(k, attrgetter(f"f{i}")) for i, k in enumerate(self.slice_keys)]
+        self.one: msgspec.json.Decoder[Any] = msgspec.json.Decoder(example)
+        self.many: msgspec.json.Decoder[list[Any]] = msgspec.json.Decoder(list[example])  # type: ignore[valid-type]
+
+    def after(self, builder: _ColumnBuilder) -> _KnownShape:
+        """The shape for the batches after one it refused: with the keys found so far, and `meta` when it
+        held every key already (so `meta`, which it lacked, was what it refused)."""
+        scores, slices = set(builder.score_parts), set(builder.slice_parts)
+        if scores <= set(self.score_names) and slices <= set(self.slice_keys):
+            return self if self.meta else _KnownShape(scores, slices, meta=True)
+        has_meta = self.meta or bool(builder.meta_numbers or builder.meta_labels)
+        return _KnownShape(scores | set(self.score_names), slices | set(self.slice_keys), meta=has_meta)
+
+
+def _new_values(values: list[str | None], levels: Mapping[str, int]) -> list[str]:
+    """The values not yet in `levels`, in the order they first appear (None is no value)."""
+    new = set(values).difference(levels, (None,))
+    if len(new) > _FEW_NEW:
+        return [v for v in dict.fromkeys(values) if v is not None and v not in levels]
+    return sorted(new, key=values.index)  # type: ignore[arg-type]
+
+
+_FEW_NEW = 64
+"""Up to this many new values, each is found by `list.index` (set(), then a short search each) rather
+than by keeping the first of every value in a dict, which costs as much as the batch is long."""
+
+_ID, _SCORES, _SLICES = attrgetter("id"), attrgetter("scores"), attrgetter("slices")
+
+
+def _known_shape(decoder: msgspec.json.Decoder[_Example], first: bytes | None) -> _KnownShape | None:
+    """The shape of the first example's keys; None for examples with clusters or repeats (which take the
+    general decoder) or when the first example does not decode (the general decoder says why)."""
+    if decoder.type is not _Example or first is None:
+        return None
+    try:
+        example = decoder.decode(first)
+    except msgspec.DecodeError:
+        return None
+    return _KnownShape(example.scores, example.slices, meta=bool(example.meta))
 
 
 class _Probe(msgspec.Struct):
@@ -180,18 +264,59 @@ class _ColumnBuilder:
         self.count = 0
 
     def add(self, batch: list[_Example]) -> None:
-        n = len(batch)
-        start = self.count
-        self.ids.extend(e.id for e in batch)
-        self._clusters_and_repeats(batch)
         metric_names: set[str] = set()
         slice_keys: set[str] = set()
         for e in batch:
             metric_names.update(e.scores)
             slice_keys.update(e.slices)
-        for name in sorted(metric_names):
+        n = len(batch)
+        scores = {
+            name: np.fromiter((e.scores.get(name, math.nan) for e in batch), dtype=np.float64, count=n)
+            for name in sorted(metric_names)
+        }
+        slices = {key: [e.slices.get(key) for e in batch] for key in sorted(slice_keys)}
+        self._add_columns([e.id for e in batch], scores, slices, batch)
+
+    def add_known(self, batch: list[Any], shape: _KnownShape) -> None:
+        """Add a batch decoded by `shape`'s decoder: each column is read by one C-level pass."""
+        n = len(batch)
+        scores: dict[str, FloatArray] = {}
+        held = list(map(_SCORES, batch))
+        for name, get in shape.score_getters:
+            column = np.fromiter(map(get, held), dtype=np.float64, count=n)
+            # No example of the batch has the score (a JSON score is never NaN): as `add` leaves it out.
+            if name in self.score_parts or not np.isnan(column).all():
+                scores[name] = column
+        slices: dict[str, list[str | None]] = {}
+        held = list(map(_SLICES, batch))
+        for key, get in shape.slice_getters:
+            values: list[str | None] = list(map(get, held))
+            if key in self.slice_parts or values.count(None) < n:
+                slices[key] = values
+        self._add_columns(list(map(_ID, batch)), scores, slices, batch, designed=False, meta=shape.meta)
+
+    def _add_columns(
+        self,
+        ids: list[str],
+        scores: dict[str, FloatArray],
+        slices: dict[str, list[str | None]],
+        batch: list[Any],
+        *,
+        designed: bool = True,
+        meta: bool = True,
+    ) -> None:
+        """Append a batch's columns: `scores` and `slices` hold the keys some example of it has, new ones
+        in sorted order (the order keys first appear in is the order of the columns)."""
+        n = len(ids)
+        start = self.count
+        self.ids.extend(ids)
+        if designed:
+            self._clusters_and_repeats(batch)
+        else:
+            self.cluster_parts.append(np.full(n, -1, dtype=np.int32))
+            self.repeat_parts.append(np.full(n, -1, dtype=np.int32))
+        for name, column in scores.items():
             parts = self.score_parts.setdefault(name, [np.full(start, np.nan)] if start else [])
-            column = np.fromiter((e.scores.get(name, math.nan) for e in batch), dtype=np.float64, count=n)
             bad = np.isinf(column)
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
@@ -201,28 +326,24 @@ class _ColumnBuilder:
                 )
             parts.append(column)
         for name, parts in self.score_parts.items():
-            if name not in metric_names:
+            if name not in scores:
                 parts.append(np.full(n, np.nan))
-        for key in sorted(slice_keys):
+        for key, values in slices.items():
             levels = self.levels.setdefault(key, {})
             parts_i = self.slice_parts.setdefault(key, [np.full(start, -1, np.int32)] if start else [])
-            codes = np.fromiter(
-                (
-                    levels.setdefault(v, len(levels)) if (v := e.slices.get(key)) is not None else -1
-                    for e in batch
-                ),
-                dtype=np.int32,
-                count=n,
-            )
-            parts_i.append(codes)
+            for value in _new_values(values, levels):
+                levels[value] = len(levels)
+            # A missing value (None) is no level: -1.
+            codes = map(levels.get, values, repeat(-1))  # type: ignore[arg-type]
+            parts_i.append(np.fromiter(codes, dtype=np.int32, count=n))
         for key, parts_i in self.slice_parts.items():
-            if key not in slice_keys:
+            if key not in slices:
                 parts_i.append(np.full(n, -1, np.int32))
-        self._add_meta(batch, start)
+        self._add_meta(batch if meta else [], start, n)
         self.count += n
 
-    def _add_meta(self, batch: list[_Example], start: int) -> None:
-        n = len(batch)
+    def _add_meta(self, batch: list[Any], start: int, n: int) -> None:
+        """The meta columns of the batch's `n` examples; `batch` is empty when none of them has any."""
         kinds: dict[str, bool] = {}
         """Meta key -> True for strings, False for numbers; one kind per key in a file."""
         for offset, e in enumerate(batch):
@@ -275,7 +396,7 @@ class _ColumnBuilder:
             if key not in kinds:
                 number_parts.append(np.full(n, np.nan))
 
-    def _clusters_and_repeats(self, batch: list[_Example]) -> None:
+    def _clusters_and_repeats(self, batch: list[Any]) -> None:
         """Cluster codes and repeat numbers of a batch; -1 where absent (most files have neither)."""
         n = len(batch)
         designed = [e for e in batch if isinstance(e, _DesignedExample)]
@@ -446,7 +567,7 @@ def parse_results(  # noqa: PLR0912 - one branch per rule of the format, each wi
 
     A sidecar named by `examples_file` is read from `base_dir`; without one, only inline examples work.
     """
-    if not data.strip():
+    if not data or data.isspace():  # as `not data.strip()`, without a copy of the file
         raise InputError(f"{where}: the results file is empty", f"expected a {SCHEMA} JSON document")
     try:
         probe = msgspec.json.decode(data, type=_Probe)
@@ -491,8 +612,10 @@ def parse_results(  # noqa: PLR0912 - one branch per rule of the format, each wi
     if raw.examples is not None and raw.examples_file is not None:
         raise InputError(f"{where}: has both examples and examples_file", "keep one of them")
     examples: Examples | None = None
+    raw.provenance = msgspec.Raw(b"{}")  # decoded above; it held on to the file's bytes
     if raw.examples is not None:
-        examples = _decode_examples(where, raw.examples, decoder=decoder)
+        items, raw.examples = raw.examples, None
+        examples = _decode_examples(where, items, decoder=decoder)
     elif raw.examples_file is not None:
         if base_dir is None:
             raise InputError(
@@ -549,17 +672,52 @@ def check_name(value: str, *, where: str, field: str) -> None:
 def _decode_examples(
     where: str, items: list[msgspec.Raw], *, decoder: msgspec.json.Decoder[_Example]
 ) -> Examples:
+    """Decode `items` batch by batch, emptying the list as it goes: each item holds the file's bytes, which
+    are freed with the last of them, before the columns are put together."""
     builder = _ColumnBuilder(where)
-    for start in range(0, len(items), _SIDE_BATCH):
-        decoded: list[_Example] = []
-        for index in range(start, min(len(items), start + _SIDE_BATCH)):
-            try:
-                decoded.append(decoder.decode(items[index]))
-            except msgspec.DecodeError as error:
-                raise _decode_error(where, bytes(items[index]), error, prefix=f"examples[{index}]") from None
-        builder.add(decoded)
-        del decoded
+    shape = _known_shape(decoder, bytes(items[0]) if items else None)
+    start = 0
+    while items:
+        batch = items[:_SIDE_BATCH]
+        del items[:_SIDE_BATCH]
+        decoded = _decoded_batch(where, batch, start, builder, shape, decoder=decoder)
+        if decoded is not None:
+            builder.add(decoded)
+            del decoded
+            if shape is not None:
+                shape = shape.after(builder)
+        start += len(batch)
+        del batch
     return builder.finish()
+
+
+def _decoded_batch(
+    where: str,
+    batch: list[msgspec.Raw],
+    start: int,
+    builder: _ColumnBuilder,
+    shape: _KnownShape | None,
+    *,
+    decoder: msgspec.json.Decoder[_Example],
+) -> list[_Example] | None:
+    """None when `shape` decoded the batch (it is then in `builder`); else its examples, each decoded by
+    the general decoder, which says what is wrong with a bad one."""
+    if shape is not None:
+        try:
+            # One decoder call per batch: the items are whole JSON values, so joined they are the array.
+            known = shape.many.decode(b"[" + b",".join(batch) + b"]")
+        except msgspec.DecodeError:
+            pass
+        else:
+            builder.add_known(known, shape)
+            return None
+    decoded: list[_Example] = []
+    for offset, item in enumerate(batch):
+        try:
+            decoded.append(decoder.decode(item))
+        except msgspec.DecodeError as error:
+            raise _decode_error(where, bytes(item), error, prefix=f"examples[{start + offset}]") from None
+    return decoded
 
 
 def _jsonl_batches(path: Path) -> Iterator[list[tuple[int, bytes]]]:
@@ -584,8 +742,21 @@ def _jsonl_batches(path: Path) -> Iterator[list[tuple[int, bytes]]]:
 def load_examples_jsonl(path: Path) -> Examples:
     """Stream a JSON Lines file of examples into columns, one batch at a time."""
     builder = _ColumnBuilder(str(path))
+    shape: _KnownShape | None = None
     for lines in _jsonl_batches(path):
         decoder = _decoder(*(line for _, line in lines))
+        if shape is None or decoder.type is not _Example:
+            shape = _known_shape(decoder, lines[0][1])
+        if shape is not None:
+            try:
+                # Line by line: lines joined could make one example of two bad lines.
+                known = [shape.one.decode(line) for _, line in lines]
+            except msgspec.DecodeError:
+                pass
+            else:
+                builder.add_known(known, shape)
+                del known
+                continue
         decoded: list[_Example] = []
         for line_no, line in lines:
             try:
@@ -594,6 +765,8 @@ def load_examples_jsonl(path: Path) -> Examples:
                 raise _decode_error(f"{path}:{line_no}", line, error, line_known=True) from None
         builder.add(decoded)
         del decoded
+        if shape is not None:
+            shape = shape.after(builder)
     return builder.finish()
 
 

@@ -7,7 +7,7 @@ added to a value is added to its document model a few lines below, in the one ma
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
@@ -146,9 +146,18 @@ class FlipExample:
     slices: Mapping[str, str]
 
 
+Went = Literal["worse", "better"]
+FlipStream = Callable[[], Iterator[tuple[Went, FlipExample]]]
+"""Every example a `Flips` counts, each with the way it went (`worse`, `better`), made when iterated."""
+
+
 @dataclass(frozen=True)
 class Flips:
-    """Examples that changed: all flips of a 0/1 metric; the largest moves of a continuous one."""
+    """Examples that changed: the flips of a 0/1 metric; the largest moves of a continuous one.
+
+    A 0/1 metric of a large eval flips on hundreds of thousands of examples: `worse` and `better` then
+    hold the first ones only (`cut`), and `every` makes all of them for the JSON Lines file written
+    beside the verdict, so the verdict's size does not grow with the eval's."""
 
     metric: str
     binary: bool
@@ -156,6 +165,14 @@ class Flips:
     better_count: int
     worse: tuple[FlipExample, ...]
     better: tuple[FlipExample, ...]
+    every: FlipStream | None = field(default=None, compare=False, repr=False)
+    """All the flips, when `worse` and `better` are cut and they are still at hand (None in a verdict
+    read back without its flips file)."""
+
+    @property
+    def cut(self) -> bool:
+        """A 0/1 metric whose flips are not all listed in `worse` and `better`."""
+        return self.binary and (len(self.worse) < self.worse_count or len(self.better) < self.better_count)
 
 
 @dataclass(frozen=True)
@@ -485,9 +502,16 @@ class _FlipsDoc(_Doc):
     better_count: int = Field(ge=0)
     worse: list[_FlipExampleDoc]
     better: list[_FlipExampleDoc]
+    file: str | None = None
+    """The JSON Lines file beside the verdict that lists every flip, when `worse` and `better` list only
+    the first ones (fewer than the counts); written only then."""
+
+    @model_serializer(mode="wrap")
+    def _file_when_cut(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_unset(handler(self), ("file",))
 
     @classmethod
-    def of(cls, flips: Flips) -> _FlipsDoc:
+    def of(cls, flips: Flips, flips_file: str | None) -> _FlipsDoc:
         return cls(
             metric=flips.metric,
             kind="binary" if flips.binary else "continuous",
@@ -495,6 +519,7 @@ class _FlipsDoc(_Doc):
             better_count=flips.better_count,
             worse=[_FlipExampleDoc.of(e) for e in flips.worse],
             better=[_FlipExampleDoc.of(e) for e in flips.better],
+            file=flips_file if flips.cut and flips.every is not None else None,
         )
 
     def value(self) -> Flips:
@@ -649,7 +674,7 @@ class _RunDoc(_Doc):
     trend: list[_TrendDoc] = []
 
     @classmethod
-    def of(cls, v: Verdict) -> _RunDoc:
+    def of(cls, v: Verdict, flips_file: str | None = None) -> _RunDoc:
         return cls(
             model=v.model,
             benchmark=v.benchmark,
@@ -659,7 +684,7 @@ class _RunDoc(_Doc):
             notes=list(v.notes),
             comparability=None if v.comparability is None else _ComparabilityDoc.of(v.comparability),
             method=None if v.method is None else _MethodDoc.of(v.method),
-            flips=[_FlipsDoc.of(f) for f in v.flips],
+            flips=[_FlipsDoc.of(f, flips_file) for f in v.flips],
             baseline_provenance=dict(v.baseline_provenance),
             candidate_provenance=dict(v.candidate_provenance),
             baseline_source=v.baseline_source,
@@ -700,23 +725,26 @@ class _ReportDoc(_Doc):
     runs: list[_RunDoc]
 
     @classmethod
-    def of(cls, report: GateReport) -> _ReportDoc:
+    def of(cls, report: GateReport, flips_file: str | None = None) -> _ReportDoc:
         return cls(
             schema=VERDICT_SCHEMA,
             passed=report.passed,
             outcome=report.outcome,
             metrics=[_RowDoc.of(r, v) for v in report.verdicts for r in v.rows],
             slices=[_RowDoc.of(r, v) for v in report.verdicts for r in v.slice_rows],
-            runs=[_RunDoc.of(v) for v in report.verdicts],
+            runs=[_RunDoc.of(v, flips_file) for v in report.verdicts],
         )
 
     def value(self) -> GateReport:
         return GateReport(tuple(run.value(self.metrics, self.slices) for run in self.runs))
 
 
-def report_document(report: GateReport) -> dict[str, Any]:
-    """The JSON verdict: overall outcome, every metric row, every slice row, and each run's details."""
-    return _ReportDoc.of(report).model_dump(mode="json", by_alias=True)
+def report_document(report: GateReport, *, flips_file: str | None = None) -> dict[str, Any]:
+    """The JSON verdict: overall outcome, every metric row, every slice row, and each run's details.
+
+    `flips_file` names the JSON Lines file written beside it with every flip of the flips it lists only
+    in part (`Flips.cut`)."""
+    return _ReportDoc.of(report, flips_file).model_dump(mode="json", by_alias=True)
 
 
 def report_from_document(document: Any, *, where: str) -> GateReport:

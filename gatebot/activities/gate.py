@@ -8,7 +8,6 @@ publishes (`publish`).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from gatebot.bundle import ARTIFACT_NAME, BUNDLE_FILE, Bundle, write_bundle
 from gatebot.config import DEFAULT_CONFIG_FILE, Config, LoadedConfig, parse_config_text
 from gatebot.errors import EXIT_PASSED
 from gatebot.events import Activity, PullRequest
+from gatebot.flips_file import write_verdict
 from gatebot.gating import RunBase, gate
 from gatebot.github.client import Client
 from gatebot.github.pulls import changed_files
@@ -280,8 +280,7 @@ def _write_report(ctx: Context, plan: StagePlan, report: GateReport) -> RenderOp
 def _report_files(report: GateReport, markdown: str, out_dir: Path) -> tuple[Path, Path]:
     verdict_path = out_dir / "verdict.json"
     report_path = out_dir / "report.md"
-    document = json.dumps(report_document(report), indent=2, ensure_ascii=False) + "\n"
-    atomic_write(verdict_path, [document.encode()])
+    write_verdict(report, verdict_path)
     atomic_write(report_path, [markdown.encode()])
     return verdict_path, report_path
 

@@ -29,10 +29,11 @@ from gatebot.config import LoadedConfig
 from gatebot.decision import report_outcome, verdict_outcome
 from gatebot.errors import ConfigError, InputError, validation_problem
 from gatebot.events import Activity, PullRequest
+from gatebot.flips_file import flips_path, with_flips_file, write_verdict
 from gatebot.jsonlimits import check_depth, depth_error
 from gatebot.plan import Job
 from gatebot.results import Results, atomic_write, parse_results, write_results
-from gatebot.verdict import GateReport, Outcome, Verdict, report_document, report_from_document
+from gatebot.verdict import GateReport, Outcome, Verdict, report_from_document
 
 STAGE_PLAN_SCHEMA = "gatebot/stage-plan@1"
 ERROR_SCHEMA = "gatebot/handoff-error@1"
@@ -131,6 +132,10 @@ class Handoff:
         return self.root / "verdict.json"
 
     @property
+    def flips(self) -> Path:
+        return flips_path(self.verdict)
+
+    @property
     def error(self) -> Path:
         return self.root / "error.json"
 
@@ -142,15 +147,14 @@ class Handoff:
         for path in (self.baselines, self.root / "results"):
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
-        for path in (self.verdict, self.error):
+        for path in (self.verdict, self.flips, self.error):
             path.unlink(missing_ok=True)
         self.root.mkdir(parents=True, exist_ok=True)
 
     # -- evaluate stage: writing -------------------------------------------------------------------
 
     def write_verdict(self, report: GateReport) -> None:
-        document = json.dumps(report_document(report), ensure_ascii=False) + "\n"
-        atomic_write(self.verdict, [document.encode()])
+        write_verdict(report, self.verdict, indent=None)
 
     def write_error(self, message: str) -> None:
         atomic_write(self.error, [_Error(message=message[:4096]).model_dump_json(by_alias=True).encode()])
@@ -187,7 +191,8 @@ class Handoff:
         ran = [Job(v.model, v.benchmark) for v in report.verdicts]
         if ran != list(plan.jobs):
             raise InputError(f"{where} is not for the planned runs", "was it written by gatebot?")
-        return GateReport(tuple(_checked(v) for v in report.verdicts))
+        checked = GateReport(tuple(_checked(v) for v in report.verdicts))
+        return with_flips_file(checked, self.flips, where="the flips file of the evaluate step")
 
     def read_results(self, plan: StagePlan) -> list[Results]:
         """The results of every planned job, each checked to be that job's."""

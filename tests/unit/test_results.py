@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import gatebot.results
 from gatebot.errors import InputError
 from gatebot.results import SliceColumn, atomic_write, load_results, results_document, write_results
 from tests.factories import make_results, results_doc, write_json
@@ -186,3 +187,58 @@ def test_same_id_without_repeats__still_an_error(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(InputError, match=r"examples\[1\]\.id 'q1' appears more than once"):
         load_results(path)
+
+
+def _examples_varying_keys() -> list[dict[str, object]]:
+    """Keys that appear late, disappear, come back, and an example with meta among plain ones."""
+    examples: list[dict[str, object]] = []
+    for i in range(11):
+        scores: dict[str, float] = {"acc": i % 2}
+        if i >= 4:
+            scores["late"] = i / 10
+        if i in (2, 9):
+            del scores["acc"]
+        slices = {"lang": ["en", "de", "fr"][i % 3]} if i != 5 else {}
+        if i >= 7:
+            slices["topic"] = "t9" if i == 10 else "t7"
+        example: dict[str, object] = {"id": f"e{i}", "scores": scores, "slices": slices}
+        if i == 8:
+            example["meta"] = {"length": 12}
+        examples.append(example)
+    return examples
+
+
+@pytest.mark.parametrize("batch", [2, 3, 65_536])
+def test_examples__keys_that_come_and_go__same_columns_in_any_batching(
+    tmp_path: Path, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gatebot.results, "_SIDE_BATCH", batch)
+    doc: dict[str, object] = {"schema": "gatebot/results@1", "benchmark": "b", "model": "m"}
+    inline = load_results(write_json(tmp_path / "inline.json", {**doc, "examples": _examples_varying_keys()}))
+    lines = "".join(json.dumps(e) + "\n" for e in _examples_varying_keys())
+    (tmp_path / "ex.jsonl").write_text(lines)
+    streamed = load_results(write_json(tmp_path / "side.json", {**doc, "examples_file": "ex.jsonl"}))
+    for loaded in (inline, streamed):
+        ex = loaded.examples
+        assert ex is not None
+        assert list(ex.scores) == ["acc", "late"]
+        np.testing.assert_array_equal(ex.scores["acc"], [0, 1, np.nan, 1, 0, 1, 0, 1, 0, np.nan, 0])
+        np.testing.assert_array_equal(ex.scores["late"][:5], [np.nan] * 4 + [0.4])
+        assert list(ex.slices) == ["lang", "topic"]
+        assert ex.slices["lang"].levels == ("en", "de", "fr")
+        assert ex.slices["lang"].codes.tolist() == [0, 1, 2, 0, 1, -1, 0, 1, 2, 0, 1]
+        assert ex.slices["topic"].levels == ("t7", "t9")
+        assert ex.slices["topic"].codes.tolist() == [-1] * 7 + [0, 0, 0, 1]
+        length = ex.meta["length"]
+        assert isinstance(length, np.ndarray) and length[8] == 12 and np.isnan(length[7])
+
+
+def test_examples__bad_example_after_good_batches__the_same_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gatebot.results, "_SIDE_BATCH", 2)
+    examples = _examples_varying_keys()
+    examples[6]["scores"] = {"acc": "yes"}
+    doc = {"schema": "gatebot/results@1", "benchmark": "b", "model": "m", "examples": examples}
+    with pytest.raises(InputError, match=r"r\.json: examples\[6\]\.scores\.acc: Expected float, got str$"):
+        load_results(write_json(tmp_path / "r.json", doc))
