@@ -34,6 +34,8 @@ def _load(tmp_path: Path, text: str) -> None:
         ("gate: {family: everything}\n", "gate.family"),
         ("gate: {missing_examples: zero}\n", "gate.missing_examples"),
         ("gate: {inconclusive: pass}\n", "gate.inconclusive"),
+        ("gate: {discover: maybe}\n", "gate.discover: Input should be 'report', 'gate' or 'off'"),
+        ("gate: {discover_fields: channel}\n", "gate.discover_fields"),
         ("gate: {max_detectable_drop: 0}\n", "gate.max_detectable_drop"),
         ("- a\n- b\n", "expected a mapping at the top level"),
         ("gate: {correction: bonferroni}\n", "gate.correction"),
