@@ -243,6 +243,12 @@ class GateSettings(_Strict):
         "but `cluster_by`).",
     )
 
+    @field_validator("discover", mode="before")
+    @classmethod
+    def _off_is_not_false(cls, value: Any) -> Any:
+        # YAML 1.1 reads a bare `off` as false.
+        return "off" if value is False else value
+
 
 class Config(_Strict):
     """`.gatebot.yml`."""

@@ -97,3 +97,9 @@ def test_design_settings__valid(tmp_path: Path) -> None:
         "drop",
         "fail",
     )
+
+
+def test_gate_discover_off__bare_yaml_off_is_the_value_not_false(tmp_path: Path) -> None:
+    path = tmp_path / ".gatebot.yml"
+    path.write_text("gate:\n  discover: off\n", encoding="utf-8")
+    assert load_config(path, required=True).config.gate.discover == "off"
