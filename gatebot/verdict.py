@@ -697,7 +697,8 @@ class _TrendDoc(_Doc):
 
 _TEXT = 500
 """Characters a finding's field name, value or example id may have in a document read back."""
-_MAX_FOUND_PER_RUN = 30
+_MAX_FOUND_PER_RUN = 300
+"""Findings a run's document holds: three per gated metric of a hundred metrics."""
 
 
 class _ConditionDoc(_Doc):
@@ -829,7 +830,7 @@ class _RunDoc(_Doc):
             baseline_source=v.baseline_source,
             reference=None if v.reference is None else _ReferenceDoc.of(v.reference, v),
             trend=[_TrendDoc.of(p) for p in v.trend],
-            found=[_FoundDoc.of(f) for f in v.found],
+            found=[_FoundDoc.of(f) for f in v.found[:_MAX_FOUND_PER_RUN]],
         )
 
     def value(self, rows: list[_RowDoc], slice_rows: list[_RowDoc]) -> Verdict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 from gatebot.compare import compare
 from gatebot.config import parse_config
 from gatebot.errors import InputError
+from gatebot.importers import ImportOptions, import_results
 from gatebot.report import RenderOptions, fit_markdown, render_markdown
 from gatebot.results import Examples, Results, SliceColumn
 from gatebot.verdict import GateReport, Outcome, report_document, report_from_document
@@ -174,3 +176,33 @@ def test_document__hostile_findings_refused_in_one_line(path: tuple[str, ...], v
     document["runs"][0]["found"][0][path[0]] = value
     with pytest.raises(InputError, match=r"^bundle: verdict runs\.0\.found\.0\."):
         report_from_document(document, where="bundle")
+
+
+def test_imported_jsonl__extra_columns_are_searched(tmp_path: Path) -> None:
+    """A harness's extra columns reach the search through the importer's metadata."""
+    base, cand = _runs(drop=0.6)
+    paths = []
+    for results in (base, cand):
+        assert results.examples is not None
+        meta = results.examples.meta
+        channel, topic = meta["channel"], meta["topic"]
+        assert isinstance(channel, SliceColumn) and isinstance(topic, SliceColumn)
+        path = tmp_path / f"{results.model}.jsonl"
+        rows = [
+            {
+                "id": ident,
+                "correct": int(score),
+                "channel": channel.levels[int(channel.codes[i])],
+                "topic": topic.levels[int(topic.codes[i])],
+            }
+            for i, (ident, score) in enumerate(
+                zip(results.examples.ids, results.examples.scores["accuracy"].tolist(), strict=True)
+            )
+        ]
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        paths.append(path)
+    options = ImportOptions(metric_columns=("correct",), slices=())
+    imported = [import_results(p, options=options).results[0] for p in paths]
+    config = parse_config({"metrics": {"correct": {"direction": "higher"}}}, where="t")
+    verdict = compare(imported[0], imported[1], config)
+    assert [f.name for f in verdict.found] == ["channel = email & topic = billing"]
