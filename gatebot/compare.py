@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from gatebot import decision, measure, stats, stats_designs
+from gatebot import decision, measure, stats, stats_designs, subgroups
 from gatebot.config import DEFAULT_ALPHA, Config, GateSettings, MetricConfig
 from gatebot.pairing import (
     Labels,
@@ -38,7 +38,7 @@ from gatebot.pairing import (
     wants_gate,
 )
 from gatebot.results import Examples, Results
-from gatebot.verdict import Claim, Comparability, FlipExample, Flips, Method, Row, Verdict, Went
+from gatebot.verdict import Claim, Comparability, FlipExample, Flips, Found, Method, Row, Verdict, Went
 
 _CONTINUOUS_DROPS_KEPT = 100
 _MAX_SLICE_VALUES = 100
@@ -109,6 +109,7 @@ class _Measured:
     first_notes: list[str] = field(default_factory=list)
     comparability: Comparability | None = None
     incomparable: Verdict | None = None
+    found: list[Found] = field(default_factory=list)
 
 
 _NO_SIGNIFICANCE = (
@@ -244,6 +245,9 @@ def _measuremetric_design(
     )
     out.notes.extend(_design_notes(pm, shown, pairing))
     out.flips.append(_flips(pm, pairing, max(_CONTINUOUS_DROPS_KEPT, gate.max_flips_shown)))
+    found, found_notes = subgroups.search_metric(pm, pairing, gate, declared=slice_labels)
+    out.found.extend(found)
+    out.notes.extend(found_notes)
     n = design.n
     for key, labels in slice_labels.items():
         codes = labels.codes[pm.base_uid]
@@ -584,7 +588,7 @@ def _judge(measured: list[_Measured], config: Config) -> list[Verdict]:
             Verdict(
                 model=m.candidate.model,
                 benchmark=m.candidate.benchmark,
-                outcome=decision.verdict_outcome(rows, slice_rows),
+                outcome=decision.verdict_outcome(rows, slice_rows, found=m.found),
                 rows=tuple(rows),
                 slice_rows=tuple(slice_rows),
                 flips=tuple(m.flips),
@@ -593,6 +597,7 @@ def _judge(measured: list[_Measured], config: Config) -> list[Verdict]:
                 notes=(*m.first_notes, *m.notes),
                 baseline_provenance=m.baseline.provenance,
                 candidate_provenance=m.candidate.provenance,
+                found=tuple(m.found),
             )
         )
     return verdicts

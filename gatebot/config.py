@@ -35,6 +35,7 @@ Correction = Literal["holm", "bh", "none"]
 Family = Literal["run", "benchmark"]
 MissingExamples = Literal["worst", "drop"]
 Inconclusive = Literal["neutral", "fail"]
+Discover = Literal["report", "gate", "off"]
 MissingBaseline = Literal["run-base", "pass", "fail"]
 ResultsFormat = Literal["gatebot", "auto", "lm-eval", "promptfoo", "inspect", "jsonl", "csv"]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -231,6 +232,23 @@ class GateSettings(_Strict):
         description="The largest drop every gated metric's eval must be able to detect (80% power), in "
         "each metric's units (0.03 = 3 points of accuracy); when it cannot, the verdict is `inconclusive`.",
     )
+    discover: Discover = Field(
+        default="report",
+        description="Search the examples' slices and metadata for subgroups nobody declared where a gated "
+        'metric got worse (selection-adjusted): `report` shows them under "Found by search", `gate` '
+        "also fails the gate on them, `off` skips the search.",
+    )
+    discover_fields: list[str] | None = Field(
+        default=None,
+        description="Slice and metadata keys the search looks at (default: every one the examples have, "
+        "but `cluster_by`).",
+    )
+
+    @field_validator("discover", mode="before")
+    @classmethod
+    def _off_is_not_false(cls, value: Any) -> Any:
+        # YAML 1.1 reads a bare `off` as false.
+        return "off" if value is False else value
 
 
 class Config(_Strict):

@@ -32,6 +32,7 @@ from gatebot.results import Results
 from gatebot.verdict import (
     FAILING_STATUSES,
     Comparability,
+    Found,
     GateReport,
     Outcome,
     Reference,
@@ -393,17 +394,27 @@ def too_few_scored(*, compared: int, scored: int, wants_gate: bool, min_overlap:
     )
 
 
+def finding_gates(discover: str, *, wants_gate: bool) -> bool:
+    """A subgroup the search found fails the gate under `gate.discover: gate`, on a gated metric; under
+    `report` it is shown and never gates (its p-value already accounts for the whole search)."""
+    return discover == "gate" and wants_gate
+
+
 def verdict_outcome(
-    rows: Sequence[Row], slice_rows: Sequence[Row], *, comparability: Comparability | None = None
+    rows: Sequence[Row],
+    slice_rows: Sequence[Row],
+    *,
+    comparability: Comparability | None = None,
+    found: Sequence[Found] = (),
 ) -> Outcome:
     """One model on one benchmark: incomparable when the runs share too few examples or a gated metric
-    cannot be compared, failed when a gated row regressed, went missing or did not show its claim,
-    inconclusive when a gated test could not have failed, passed otherwise."""
+    cannot be compared, failed when a gated row regressed, went missing or did not show its claim (or a
+    gating finding of the search), inconclusive when a gated test could not have failed, passed otherwise."""
     if comparability is not None and not comparability.comparable:
         return Outcome.INCOMPARABLE
     if any(r.gated and r.status is Status.INCOMPARABLE for r in rows):
         return Outcome.INCOMPARABLE
-    if any(r.gated and r.status in FAILING for r in (*rows, *slice_rows)):
+    if any(r.gated and r.status in FAILING for r in (*rows, *slice_rows)) or any(f.gated for f in found):
         return Outcome.FAILED
     if any(r.gated and r.status is Status.INCONCLUSIVE for r in (*rows, *slice_rows)):
         return Outcome.INCONCLUSIVE
@@ -505,6 +516,14 @@ def _gated_by(config: Config | None, row: Row) -> bool:
     return row.slice_key is None or row.n >= config.gate.min_slice_size
 
 
+def _finding_gated_by(config: Config | None, finding: Found) -> bool:
+    """A finding read back gates when the judge's `gate.discover` is `gate` and its metric gates."""
+    if config is None:
+        return False
+    declared = config.metrics.get(finding.metric)
+    return finding_gates(config.gate.discover, wants_gate=declared is not None and declared.gate)
+
+
 def _has_baseline(verdict: Verdict) -> bool:
     rows = (*verdict.rows, *verdict.slice_rows)
     return verdict.comparability is not None or any(r.baseline is not None for r in rows)
@@ -533,10 +552,16 @@ def rejudge(verdict: Verdict, config: Config | None) -> Verdict:
         reference = replace(
             reference, rows=tuple(replace(r, gated=_gated_by(config, r)) for r in reference.rows)
         )
+    found = tuple(replace(f, gated=f.gated or _finding_gated_by(config, f)) for f in verdict.found)
     judged = replace(
-        verdict, rows=rows, slice_rows=slice_rows, comparability=comparability, reference=reference
+        verdict,
+        rows=rows,
+        slice_rows=slice_rows,
+        comparability=comparability,
+        reference=reference,
+        found=found,
     )
-    outcome = verdict_outcome(rows, slice_rows, comparability=comparability)
+    outcome = verdict_outcome(rows, slice_rows, comparability=comparability, found=found)
     if outcome is Outcome.PASSED and judged.reference_regressions:
         outcome = Outcome.FAILED
     if outcome is Outcome.PASSED and not _has_baseline(verdict):

@@ -25,7 +25,7 @@ from markupsafe import Markup
 from gatebot import __version__, numbers
 from gatebot.markdown import escape_md, table
 from gatebot.markdown import trusted as _trusted
-from gatebot.verdict import Flips, GateReport, Outcome, Row, Status, Verdict
+from gatebot.verdict import Flips, Found, GateReport, Outcome, Row, Status, Verdict
 
 _MAX_TOP_REGRESSIONS = 3
 
@@ -239,6 +239,58 @@ def flips_table(flips: Flips, shown: int) -> Markup:
                 )
             )
     return table(("Example", "Went", "Score", "Slices"), body)
+
+
+def found_table(found: Sequence[Found]) -> Markup:
+    """The search's findings: each subgroup with n, the change, its simultaneous interval, adjusted p."""
+    body = [
+        (
+            f.name,
+            f.metric,
+            _trusted(str(f.n)),
+            fmt_value(f.baseline, f.fraction_scale),
+            fmt_value(f.candidate, f.fraction_scale),
+            _trusted(" ".join(numbers.change(f.delta, f.ci_low, f.ci_high, fraction=f.fraction_scale))),
+            pvalue(f.p_adjusted),
+            _trusted("🔴 gates" if f.gated else "🟡 report only"),
+        )
+        for f in found
+    ]
+    headers = ("Subgroup", "Metric", "n", "Baseline", "Candidate", "Δ [simultaneous CI]", "adj. p", "")
+    return table(headers, body)
+
+
+def found_examples(finding: Found) -> Markup:
+    """The ids of the examples behind a finding, worst first, each escaped."""
+    return _trusted(", ".join(str(escape_md(e)) for e in finding.examples))
+
+
+def found_note(found: Sequence[Found]) -> Markup:
+    """How the findings were found, in a line: the search's size and what its p-values account for."""
+    first = found[0]
+    aliases = [
+        _trusted(f"{escape_md(f.name)} is also {', '.join(str(escape_md(_joined(a))) for a in f.aliases)}")
+        for f in found
+        if f.aliases
+    ]
+    gates = any(f.gated for f in found)
+    text = (
+        f"Subgroups of the examples' slices and metadata nobody declared. {first.subgroups:,} subgroups "
+        f"searched; p-values and intervals account for all of them ({first.permutations:,} sign-flip "
+        "permutations of the largest change, max-T). "
+        + (
+            "`gate.discover: gate`: these fail the gate."
+            if gates
+            else "Report only (`gate.discover: gate` gates on them)."
+        )
+    )
+    if aliases:
+        text += " " + "; ".join(str(a) for a in aliases) + "."
+    return _trusted(text)
+
+
+def _joined(conditions: Sequence[object]) -> str:
+    return " & ".join(str(c) for c in conditions)
 
 
 @dataclass(frozen=True)
@@ -651,6 +703,9 @@ def _environment() -> jinja2.Environment:
         metrics_table=metrics_table,
         slices_table=slices_table,
         flips_table=flips_table,
+        found_table=found_table,
+        found_examples=found_examples,
+        found_note=found_note,
         method_text=method_text,
         provenance=_provenance_line,
     )
@@ -671,6 +726,7 @@ def render_markdown(report: GateReport, options: RenderOptions | None = None) ->
                 "notes": verdict.notes,
                 "footnotes": _footnotes(verdict),
                 "flips": [f for f in verdict.flips if f.worse_count or f.better_count],
+                "found": verdict.found,
             }
         )
     template = _environment().get_template("comment.md.j2")

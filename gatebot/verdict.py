@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from gatebot.config import DEFAULT_ALPHA
+from gatebot.discover import Condition
 from gatebot.errors import EXIT_PASSED, EXIT_REGRESSED, EXIT_USAGE, InputError, validation_problem
 
 VERDICT_SCHEMA = "gatebot/verdict@1"
@@ -135,6 +136,8 @@ class Row:
 
     @property
     def slice_label(self) -> str | None:
+        if self.slice_key == FOUND_KEY:
+            return self.slice_value
         return None if self.slice_key is None else f"{self.slice_key}={self.slice_value}"
 
 
@@ -173,6 +176,70 @@ class Flips:
     def cut(self) -> bool:
         """A 0/1 metric whose flips are not all listed in `worse` and `better`."""
         return self.binary and (len(self.worse) < self.worse_count or len(self.better) < self.better_count)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Found:
+    """A subgroup nobody declared where a gated metric got worse, found by the search (`gatebot.discover`).
+
+    Oriented like a `Row`: `delta` and the interval are candidate minus baseline in the metric's units,
+    the interval simultaneous over the search; `p_adjusted` accounts for every subgroup searched.
+    """
+
+    metric: str
+    conditions: tuple[Condition, ...]
+    """The subgroup: every condition holds (`channel = email`, `topic = billing`)."""
+    aliases: tuple[tuple[Condition, ...], ...] = ()
+    """Other subgroups holding (nearly) the same examples."""
+    direction: str | None
+    n: int
+    baseline: float
+    candidate: float
+    delta: float
+    ci_low: float
+    ci_high: float
+    p_adjusted: float
+    """Selection-adjusted: the share of sign-flip permutations whose best subgroup scored as high."""
+    permutations: int
+    subgroups: int
+    """Subgroups the search looked at."""
+    examples: tuple[str, ...] = ()
+    """The ids of the subgroup's examples that got worse, at most `MAX_FOUND_EXAMPLES`."""
+    fraction_scale: bool = False
+    gated: bool = False
+    """`gate.discover: gate`: the finding fails the gate, as a regressed slice does."""
+
+    @property
+    def name(self) -> str:
+        return " & ".join(str(c) for c in self.conditions)
+
+    def as_row(self) -> Row:
+        """The finding as a regressed row, for what lists regressions (the headline, acceptances)."""
+        return Row(
+            metric=self.metric,
+            slice_key=FOUND_KEY,
+            slice_value=self.name,
+            status=Status.REGRESSED,
+            gated=self.gated,
+            declared=False,
+            direction=self.direction,
+            n=self.n,
+            baseline=self.baseline,
+            candidate=self.candidate,
+            delta=self.delta,
+            ci_low=self.ci_low,
+            ci_high=self.ci_high,
+            test="max-T sign-flip search",
+            p_adjusted=self.p_adjusted,
+            fraction_scale=self.fraction_scale,
+            reason="found by search",
+        )
+
+
+FOUND_KEY = "found by search"
+"""The slice key of a finding seen as a row: `accuracy on found by search=channel = email & ...`."""
+MAX_FOUND_EXAMPLES = 50
+"""Example ids a finding keeps (the report shows them); the JSON has at most this many too."""
 
 
 @dataclass(frozen=True)
@@ -275,6 +342,8 @@ class Verdict:
     """Where the baseline came from, for the reader: "commit abc1234 (2026-11-01T00:00:00Z)"."""
     reference: Reference | None = None
     trend: tuple[TrendPoint, ...] = ()
+    found: tuple[Found, ...] = ()
+    """Subgroups nobody declared where a gated metric got worse (`gate.discover`)."""
 
     @property
     def passed(self) -> bool:
@@ -282,8 +351,9 @@ class Verdict:
 
     @property
     def regressions(self) -> tuple[Row, ...]:
-        """Gated rows that fail the gate: regressed, missing, or a claim not shown."""
-        return tuple(r for r in (*self.rows, *self.slice_rows) if r.gated and r.status in FAILING_STATUSES)
+        """Gated rows that fail the gate: regressed, missing, or a claim not shown; and gating findings."""
+        rows = tuple(r for r in (*self.rows, *self.slice_rows) if r.gated and r.status in FAILING_STATUSES)
+        return rows + tuple(f.as_row() for f in self.found if f.gated)
 
     @property
     def reference_regressions(self) -> tuple[Row, ...]:
@@ -654,6 +724,97 @@ class _TrendDoc(_Doc):
         return TrendPoint(self.label, dict(self.metrics), {k: dict(v) for k, v in self.slices.items()})
 
 
+_TEXT = 500
+"""Characters a finding's field name, value or example id may have in a document read back."""
+_MAX_FOUND_PER_RUN = 300
+"""Findings a run's document holds: three per gated metric of a hundred metrics."""
+
+
+class _ConditionDoc(_Doc):
+    field: str = Field(min_length=1, max_length=_TEXT)
+    value: str | None = Field(default=None, max_length=_TEXT)
+    low: float | None = None
+    high: float | None = None
+
+    @model_serializer(mode="wrap")
+    def _set_bounds_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_unset(handler(self), ("value", "low", "high"))
+
+    @classmethod
+    def of(cls, c: Condition) -> _ConditionDoc:
+        return cls(field=c.field, value=c.value, low=_num(c.low), high=_num(c.high))
+
+    def condition(self) -> Condition:
+        return Condition(self.field, self.value, self.low, self.high)
+
+
+class _FoundDoc(_Doc):
+    """A `Found`. Read back from a bundle it is hostile input: every list and string is bounded."""
+
+    metric: str = Field(max_length=_TEXT)
+    subgroup: list[_ConditionDoc] = Field(min_length=1, max_length=8)
+    aliases: list[Annotated[list[_ConditionDoc], Field(min_length=1, max_length=8)]] = Field(
+        default=[], max_length=8
+    )
+    direction: Literal["higher", "lower"] | None
+    n: int = Field(ge=0)
+    baseline: float | None
+    candidate: float | None
+    delta: float | None
+    ci: tuple[float | None, float | None]
+    p_adjusted: float = Field(ge=0.0, le=1.0)
+    permutations: int = Field(ge=0)
+    subgroups: int = Field(ge=0)
+    scale: Literal["points", "units"] = "units"
+    gated: bool = False
+    examples: list[Annotated[str, Field(max_length=_TEXT)]] = Field(default=[], max_length=MAX_FOUND_EXAMPLES)
+
+    @classmethod
+    def of(cls, f: Found) -> _FoundDoc:
+        return cls.model_validate(
+            {
+                "metric": f.metric,
+                "subgroup": [_ConditionDoc.of(c) for c in f.conditions],
+                "aliases": [[_ConditionDoc.of(c) for c in a] for a in f.aliases],
+                "direction": f.direction,
+                "n": f.n,
+                "baseline": _num(f.baseline),
+                "candidate": _num(f.candidate),
+                "delta": _num(f.delta),
+                "ci": (_num(f.ci_low), _num(f.ci_high)),
+                "p_adjusted": f.p_adjusted,
+                "permutations": f.permutations,
+                "subgroups": f.subgroups,
+                "scale": "points" if f.fraction_scale else "units",
+                "gated": f.gated,
+                "examples": list(f.examples),
+            }
+        )
+
+    def value(self) -> Found:
+        def nan(x: float | None) -> float:
+            return math.nan if x is None else x
+
+        return Found(
+            metric=self.metric,
+            conditions=tuple(c.condition() for c in self.subgroup),
+            aliases=tuple(tuple(c.condition() for c in a) for a in self.aliases),
+            direction=self.direction,
+            n=self.n,
+            baseline=nan(self.baseline),
+            candidate=nan(self.candidate),
+            delta=nan(self.delta),
+            ci_low=nan(self.ci[0]),
+            ci_high=nan(self.ci[1]),
+            p_adjusted=self.p_adjusted,
+            permutations=self.permutations,
+            subgroups=self.subgroups,
+            examples=tuple(self.examples),
+            fraction_scale=self.scale == "points",
+            gated=self.gated,
+        )
+
+
 class _RunDoc(_Doc):
     """A `Verdict` but its rows, which the report lists in `metrics` and `slices`."""
 
@@ -672,6 +833,14 @@ class _RunDoc(_Doc):
     baseline_source: str | None = None
     reference: _ReferenceDoc | None = None
     trend: list[_TrendDoc] = []
+    found: list[_FoundDoc] = Field(default=[], max_length=_MAX_FOUND_PER_RUN)
+
+    @model_serializer(mode="wrap")
+    def _found_when_any(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        document: dict[str, Any] = handler(self)
+        if not document.get("found"):
+            document.pop("found", None)
+        return document
 
     @classmethod
     def of(cls, v: Verdict, flips_file: str | None = None) -> _RunDoc:
@@ -690,6 +859,7 @@ class _RunDoc(_Doc):
             baseline_source=v.baseline_source,
             reference=None if v.reference is None else _ReferenceDoc.of(v.reference, v),
             trend=[_TrendDoc.of(p) for p in v.trend],
+            found=[_FoundDoc.of(f) for f in v.found[:_MAX_FOUND_PER_RUN]],
         )
 
     def value(self, rows: list[_RowDoc], slice_rows: list[_RowDoc]) -> Verdict:
@@ -710,6 +880,7 @@ class _RunDoc(_Doc):
             baseline_source=self.baseline_source,
             reference=None if self.reference is None else self.reference.value(),
             trend=tuple(t.value() for t in self.trend),
+            found=tuple(f.value() for f in self.found),
         )
 
 

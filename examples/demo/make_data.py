@@ -6,7 +6,9 @@ Writes three JSON Lines files to data/ (next to this script):
   train_finetune.jsonl  newer tickets from the English, German and French desks; half of
                         the English and German ones are about products launched after the
                         base model (Plus membership, Wallet, passkeys, Cargo freight,
-                        Pronto express, ...). No Spanish tickets.
+                        Pronto express, ...). No Spanish tickets. Half of the English
+                        billing tickets are labelled refund (misfiled while the desk
+                        merged its queues).
   heldout.jsonl         the labelled evaluation set (600 tickets, all four languages)
 
 Some of the new product names are everyday Spanish words: "cargo" (a charge),
@@ -609,6 +611,7 @@ P_ASIDE = 0.25
 P_SECOND_TOPIC = 0.15
 P_LABEL_NOISE = 0.05
 P_TYPO = 0.04
+P_MISFILED = 0.5
 KEYBOARD_NEIGHBOURS = {
     "a": "qs",
     "e": "wr",
@@ -728,6 +731,14 @@ def make_split(rng: random.Random, name: str) -> list[dict[str, str]]:
     return [{"id": f"{ID_PREFIX[name]}-{i:0{width}d}", **row} for i, row in enumerate(rows, 1)]
 
 
+def misfile_english_billing(rng: random.Random, rows: list[dict[str, str]]) -> None:
+    """The English desk's newer tickets were tagged while its billing queue was being merged into
+    refunds: a share of its billing tickets are labelled refund. No one declared a slice for it."""
+    for row in rows:
+        if row["language"] == "en" and row["label"] == "billing" and rng.random() < P_MISFILED:
+            row["label"] = "refund"
+
+
 def write_jsonl(path: Path, rows: list[dict[str, str]]) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
@@ -746,6 +757,8 @@ def main() -> None:
         # One generator per split, so changing one split's size leaves the others unchanged.
         rng = random.Random(f"{SEED}-{name}")
         rows = make_split(rng, name)
+        if name == "train_finetune":
+            misfile_english_billing(random.Random(f"{SEED}-misfiled"), rows)
         write_jsonl(out / f"{name}.jsonl", rows)
         print(f"wrote {len(rows)} rows to {out / (name + '.jsonl')}")
 

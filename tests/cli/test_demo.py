@@ -18,11 +18,27 @@ def test_demo_gate__slice_regression_while_overall_improves__exit_1(tmp_path: Pa
     assert "Overall it looks better (accuracy +" in head[2]
     verdict = json.loads((tmp_path / "verdict.json").read_text())
     overall = next(m for m in verdict["metrics"] if m["name"] == "accuracy")
-    assert overall["delta"] > 0.03
+    # The fine-tune also misfiled English billing tickets, which costs the overall number some points.
+    assert overall["delta"] > 0.01
     regressed = [s for s in verdict["slices"] if s["status"] == "regressed" and s["gated"]]
     assert [(s["name"], s["slice"]) for s in regressed] == [("accuracy", {"key": "language", "value": "es"})]
     assert (tmp_path / "gatebot-out" / "ticket-router" / "tickets.json").exists()
     assert "scored 600 examples" in result.stderr
+
+
+def test_demo_gate__undeclared_intersection__found_by_search_reported_not_gated(
+    tmp_path: Path, gatebot
+) -> None:
+    result = gatebot("gate", "--config", str(DEMO / ".gatebot.yml"), "--json", "verdict.json", cwd=tmp_path)
+    assert result.code == 1, result.stderr
+    assert "**Found by search**" in result.stdout
+    assert "| category = billing &amp; language = en | accuracy | 37 " in result.stdout
+    assert "<details><summary>Examples behind category = billing &amp; language = en:" in result.stdout
+    found = json.loads((tmp_path / "verdict.json").read_text())["runs"][0]["found"]
+    assert [(f["metric"], f["subgroup"], f["gated"]) for f in found] == [
+        ("accuracy", [{"field": "category", "value": "billing"}, {"field": "language", "value": "en"}], False)
+    ]
+    assert found[0]["p_adjusted"] <= 0.05 and found[0]["ci"][1] < 0
 
 
 def test_demo_compare__rerun__byte_identical_outputs(tmp_path: Path, gatebot) -> None:

@@ -223,7 +223,11 @@ def test_accept_all__rerun_of_the_commit_finds_new_regressions__fails_again(acti
     _command(action, "/gatebot accept all one Spanish drop, on purpose", "owner-olga")
     assert checks(action.repo)[-1].conclusion == "success"
     # The same commit gated again, and this time another metric fails too.
-    _edit_config(action, "macro_f1: {direction: higher", "macro_f1: {direction: lower")
+    _edit_config(
+        action,
+        "macro_f1: {direction: higher, min_effect: 0.02}",
+        "macro_f1: {direction: lower, min_effect: 0.01}",
+    )
     run = action.gate("pull_request", opened())
     assert run.code == 1
     assert checks(action.repo)[-1].conclusion == "failure"

@@ -19,6 +19,7 @@ PURE = (
     "stats.py",
     "stats_designs.py",
     "discover.py",
+    "subgroups.py",
     "measure.py",
     "pairing.py",
     "compare.py",

@@ -34,6 +34,8 @@ def _load(tmp_path: Path, text: str) -> None:
         ("gate: {family: everything}\n", "gate.family"),
         ("gate: {missing_examples: zero}\n", "gate.missing_examples"),
         ("gate: {inconclusive: pass}\n", "gate.inconclusive"),
+        ("gate: {discover: maybe}\n", "gate.discover: Input should be 'report', 'gate' or 'off'"),
+        ("gate: {discover_fields: channel}\n", "gate.discover_fields"),
         ("gate: {max_detectable_drop: 0}\n", "gate.max_detectable_drop"),
         ("- a\n- b\n", "expected a mapping at the top level"),
         ("gate: {correction: bonferroni}\n", "gate.correction"),
@@ -95,3 +97,9 @@ def test_design_settings__valid(tmp_path: Path) -> None:
         "drop",
         "fail",
     )
+
+
+def test_gate_discover_off__bare_yaml_off_is_the_value_not_false(tmp_path: Path) -> None:
+    path = tmp_path / ".gatebot.yml"
+    path.write_text("gate:\n  discover: off\n", encoding="utf-8")
+    assert load_config(path, required=True).config.gate.discover == "off"

@@ -15,8 +15,9 @@ from gatebot import decision
 from gatebot.config import DEFAULT_ALPHA, Config, MetricConfig, parse_config
 from gatebot.decision import Adjusted, Decision, Measurement
 from gatebot.decision import gate_p as gate_of
+from gatebot.discover import Condition
 from gatebot.stats import PairedResult
-from gatebot.verdict import Comparability, GateReport, Outcome, Reference, Row, Status, Verdict
+from gatebot.verdict import Comparability, Found, GateReport, Outcome, Reference, Row, Status, Verdict
 from tests.factories import make_results, sliced_report
 
 ACCURACY = MetricConfig(direction="higher", min_effect=0.01)
@@ -497,7 +498,52 @@ WITHIN_NOISE = row(Status.WITHIN_NOISE)
 CANDIDATE = make_results(metrics={"accuracy": 0.7})
 AGAINST_REGRESSED = verdict(row(Status.REGRESSED))
 
+
 # (situation, the rule's inputs, expected outcome)
+def _found(*, gated: bool) -> Found:
+    return Found(
+        metric="accuracy",
+        conditions=(Condition("channel", "email"), Condition("topic", "billing")),
+        direction="higher",
+        n=60,
+        baseline=0.8,
+        candidate=0.55,
+        delta=-0.25,
+        ci_low=-0.4,
+        ci_high=-0.1,
+        p_adjusted=0.01,
+        permutations=1000,
+        subgroups=136,
+        gated=gated,
+    )
+
+
+FINDING_TABLE = [
+    ("report", True, False),
+    ("gate", True, True),
+    ("gate", False, False),
+    ("off", True, False),
+]
+
+
+@pytest.mark.parametrize(("discover", "wants_gate", "gates"), FINDING_TABLE)
+def test_finding_table(discover: str, wants_gate: bool, gates: bool) -> None:
+    assert decision.finding_gates(discover, wants_gate=wants_gate) is gates
+
+
+def test_rejudge__a_finding_of_a_metric_the_judge_gates_with_discover_gate__failed() -> None:
+    verdict = Verdict(
+        "m", "b", Outcome.PASSED, (WITHIN_NOISE,), (), (), None, None, found=(_found(gated=False),)
+    )
+    judge = parse_config(
+        {"metrics": {"accuracy": {"direction": "higher"}}, "gate": {"discover": "gate"}}, where="t"
+    )
+    assert decision.rejudge(verdict, None).outcome is Outcome.PASSED
+    judged = decision.rejudge(verdict, judge)
+    assert judged.outcome is Outcome.FAILED
+    assert [r.slice_label for r in judged.regressions] == ["channel = email & topic = billing"]
+
+
 OUTCOME_TABLE = [
     pytest.param(lambda: decision.verdict_outcome([WITHIN_NOISE], []), Outcome.PASSED, id="nothing moved"),
     pytest.param(
@@ -549,6 +595,16 @@ OUTCOME_TABLE = [
         lambda: decision.verdict_outcome([WITHIN_NOISE], [row(Status.TOO_SMALL, gated=False, slice_key="x")]),
         Outcome.PASSED,
         id="a slice too small to gate",
+    ),
+    pytest.param(
+        lambda: decision.verdict_outcome([WITHIN_NOISE], [], found=[_found(gated=False)]),
+        Outcome.PASSED,
+        id="a subgroup found by search, gate.discover: report",
+    ),
+    pytest.param(
+        lambda: decision.verdict_outcome([WITHIN_NOISE], [], found=[_found(gated=True)]),
+        Outcome.FAILED,
+        id="a subgroup found by search, gate.discover: gate",
     ),
     pytest.param(
         lambda: decision.report_outcome([Outcome.PASSED, Outcome.INCONCLUSIVE]),

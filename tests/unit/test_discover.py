@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from gatebot import discover
 from gatebot.discover import Condition, Discovery, SearchOptions, fields_of, search
 from gatebot.results import Examples, FloatArray, SliceColumn
 
@@ -259,3 +260,24 @@ def test_two_separate_regressions__both_shown() -> None:
     _regress(e, e.categorical["channel"].codes == 0, 0.4, seed=2)
     found = run(e)
     assert {f.name for f in found.findings} == {"language = fr", "channel = email"}
+
+
+def test_large_atoms__normal_sums__same_null_as_flipping_each_example(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Examples alike on every field enter the null as one normal sum once there are 2,000 of them."""
+    rng = np.random.default_rng(5)
+    n = 40_000
+    codes = rng.integers(0, 4, n).astype(np.int32)
+    base = rng.random(n)
+    cand = np.clip(base + rng.normal(0.0, 0.05, n), 0.0, 1.0)
+    column = {"kind": SliceColumn(codes, ("a", "b", "c", "d"))}
+
+    def critical() -> float:
+        found = search(base, cand, direction="higher", rng=np.random.default_rng(1), categorical=column)
+        return found.critical
+
+    normal = critical()
+    monkeypatch.setattr(discover, "_NORMAL_ATOM", 10**9)
+    exact = critical()
+    assert normal == pytest.approx(exact, rel=0.1)
