@@ -31,6 +31,7 @@ PURE = (
     "plan.py",
     "gating.py",
     "policy.py",
+    "forkrun.py",
     "baselines/layout.py",
 )
 FORBIDDEN_IMPORTS = (
