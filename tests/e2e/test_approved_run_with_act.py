@@ -16,6 +16,7 @@ import pytest
 from tests.e2e.test_action_with_act import ActRepo
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub import events as payloads
+from tests.github.harness import PERMISSIONS, bundle_uploaded, synchronize
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +41,26 @@ jobs:
           secrets: |
             JUDGE_KEY=${{ secrets.JUDGE_KEY }}
 """
+# The gate workflow, keeping the bundle where the test finds it (act removes a job's files when it passes).
+FORK_GATE_WORKFLOW = """\
+name: gate
+on:
+  pull_request:
+    types: [opened, synchronize, reopened]
+permissions:
+  contents: read
+jobs:
+  gate:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: ./.gatebot-action
+        id: gate
+      - if: always() && steps.gate.outputs.bundle != ''
+        env:
+          BUNDLE: ${{ steps.gate.outputs.bundle }}
+        run: cp "$BUNDLE" KEPT
+"""
 KEY_CHECK = """\
 import hashlib, os, sys
 key = os.environ.get("JUDGE_KEY", "")
@@ -54,6 +75,10 @@ def act_repo(tmp_path: Path, fake_github: FakeGitHub) -> ActRepo:
     repo = ActRepo(tmp_path / "repo", fake_github)
     root = repo.root
     (root / ".github" / "workflows" / "commands.yml").write_text(COMMANDS_WORKFLOW)
+    kept = tmp_path / "kept-bundle.json"
+    (root / ".github" / "workflows" / "forkgate.yml").write_text(
+        FORK_GATE_WORKFLOW.replace("KEPT", str(kept))
+    )
     (root / "check_key.py").write_text(KEY_CHECK)
     config = root / ".gatebot.yml"
     digest = hashlib.sha256(SECRET.encode()).hexdigest()
@@ -133,5 +158,46 @@ def test_act_fork_changes_the_benchmark__refused_naming_it(act_repo: ActRepo) ->
 
     assert run.returncode == 0, run.stdout[-4000:]
     assert _checks(act_repo) == []
-    (reply,) = [c.body for c in act_repo.repo.comments_on(2)]
+    (reply,) = [c.body for c in act_repo.repo.comments_on(2) if c.user.login == "github-actions[bot]"]
     assert "bench.py" in reply and "outside the models' `artifacts`" in reply
+
+
+def _fork_gate(act_repo: ActRepo, event: dict[str, Any]) -> Any:
+    """The fork's own gate run (read-only token, no secrets), then the publish workflow on its bundle."""
+    read_only = "ghs_forkreadonly00000000000000000000000"
+    act_repo.fake.add_token(read_only, {scope: "read" for scope in PERMISSIONS})
+    gate = act_repo.act("pull_request", event, "forkgate.yml", token=read_only)
+    assert gate.returncode == 0, gate.stdout[-4000:]
+    lines = [line for line in gate.stdout.splitlines() if "title=gatebot::" in line]
+    bundle = act_repo.root.parent / "kept-bundle.json"
+    published = act_repo.act(
+        "workflow_run", bundle_uploaded(act_repo.repo, event, bundle.read_bytes()), "publish.yml"
+    )
+    assert published.returncode == 0, published.stdout[-4000:]
+    return lines
+
+
+def test_act_fork_gate__needs_approval__run__then_a_push_lapses_it(act_repo: ActRepo) -> None:
+    fine_tune = (act_repo.root / "models" / "ticket-router.npz").read_bytes()
+    event = _fork_pull_request(act_repo, {"models/ticket-router.npz": fine_tune})
+    head = event["pull_request"]["head"]["sha"]
+
+    notices = _fork_gate(act_repo, event)
+    assert "needs a maintainer's `/gatebot run`" in " ".join(notices[:2]), notices
+    assert [(c.head_sha, c.conclusion) for c in _checks(act_repo)] == [(head, "action_required")]
+
+    act_repo.repo.set_permission("maintainer-mia", "maintain")
+    approved = _comment(act_repo, "/gatebot run", "maintainer-mia")
+    assert "judge key in use: ***" in approved.stdout, approved.stdout[-4000:]
+    assert _checks(act_repo)[-1].head_sha == head
+
+    new_head = act_repo.repo.commit(
+        {"models/ticket-router.npz": fine_tune + b"\0"}, branch=None, parents=[head]
+    )
+    act_repo.repo.pulls[2].head_sha = new_head
+    act_repo.repo.refs["refs/pull/2/head"] = new_head
+    _fork_gate(act_repo, synchronize(event, new_head))
+    sticky = next(c for c in act_repo.repo.comments_on(2) if "gatebot:sticky" in c.body)
+    assert f"maintainer-mia for commit {head[:7]} no longer applies" in sticky.body
+    assert "a new `/gatebot run` is needed" in sticky.body
+    assert [(c.head_sha, c.conclusion) for c in _checks(act_repo)][-1] == (new_head, "action_required")
