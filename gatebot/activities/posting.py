@@ -123,13 +123,20 @@ def publish_needs_approval(
     ctx: Context, gh: Client, *, number: int, head_sha: str, benchmarks: tuple[str, ...]
 ) -> None:
     """A fork's gate that needs secrets: the comment asks for a maintainer's `/gatebot run` (and says
-    when an earlier approval lapsed with a push), and a check that does not pass (`action_required`)."""
-    lapsed: Approval | None = None
+    when an earlier approval lapsed with a push), and a check that does not pass (`action_required`).
+
+    A commit already evaluated under a `/gatebot run` keeps that report and check (a re-run of the
+    fork's gate must not take them back)."""
+    existing = find_sticky(
+        gh, ctx.runner.repository, number, mark=ctx.mark, author=ctx.settings.comment_author
+    )
+    prior = decode_state(existing.body or "") if existing is not None else None
+    lapsed: Approval | None = prior.approval if prior is not None else None
+    if lapsed is not None and lapsed.head_sha == head_sha:
+        ctx.workflow.notice(f"commit {head_sha[:7]} was evaluated under a maintainer's /gatebot run: kept")
+        return
 
     def build(previous: str | None) -> str:
-        nonlocal lapsed
-        prior = decode_state(previous) if previous is not None else None
-        lapsed = prior.approval if prior is not None else None
         return payloads.needs_approval_comment(ctx.mark, benchmarks, lapsed=lapsed, head_sha=head_sha)
 
     if ctx.settings.comment == "sticky":

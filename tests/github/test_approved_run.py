@@ -247,3 +247,41 @@ def test_run_in_one_process__refused__the_secrets_need_the_separate_steps(action
 
     assert run.code == 0 and checks(action.repo) == []
     assert "separate steps" in _replies(action)[-1]
+
+
+def test_push_during_the_run__approved_commit_checked__reply_says_a_new_run_is_needed(
+    action: ActionHarness,
+) -> None:
+    fine_tune = _harness(action)
+    event = _fork_pull_request(action, {"models/ticket-router.npz": fine_tune})
+    head = event["pull_request"]["head"]["sha"]
+    action.repo.set_permission("maintainer-mia", "maintain")
+
+    def push() -> None:
+        new_head = action.repo.commit({"models/ticket-router.npz": b"other"}, branch=None, parents=[head])
+        action.repo.pulls[2].head_sha = new_head
+        action.repo.refs["refs/pull/2/head"] = new_head
+
+    staged = _command(action, "/gatebot run", "maintainer-mia", after_plan=push)
+
+    assert staged.publish is not None
+    assert [c.head_sha for c in checks(action.repo)] == [head]  # the commit approved, never the new one
+    assert (action.workspace / "models" / "ticket-router.npz").read_bytes() == fine_tune
+    lapsed = _replies(action)[-1]
+    assert f"but the pull request has moved on to {action.repo.pulls[2].head_sha[:7]}" in lapsed
+    assert "a new `/gatebot run` is needed" in lapsed
+
+
+def test_fork_gate_rerun_after_the_approved_run__keeps_its_report_and_check(action: ActionHarness) -> None:
+    fine_tune = _harness(action)
+    event = _fork_pull_request(action, {"models/ticket-router.npz": fine_tune})
+    action.repo.set_permission("maintainer-mia", "maintain")
+    assert _command(action, "/gatebot run", "maintainer-mia").publish is not None
+    body = _sticky(action).body
+    action.fake.add_token(FORK_READ, {"contents": "read", "pull-requests": "read", "actions": "read"})
+
+    gated = action.stages("pull_request", event, token=FORK_READ)
+
+    assert _publish(action, event, gated).code == 0
+    assert _sticky(action).body == body
+    assert [c.conclusion for c in checks(action.repo)] == ["failure"]
