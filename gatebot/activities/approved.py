@@ -30,7 +30,6 @@ from gatebot.activities.handoff import Handoff, StagePlan, planned_jobs
 from gatebot.baselines import DEFAULT_DIR, FileSource, LocalStore
 from gatebot.baselines.handoff import HandoffSource
 from gatebot.commands import Approval, reply_to
-from gatebot.config import Config
 from gatebot.errors import GatebotError, InputError, failure_of
 from gatebot.events import Activity, PullRequest
 from gatebot.forkrun import (
@@ -135,11 +134,6 @@ def _fetch_files(gh: Client, repository: str, sha: str, paths: Sequence[str], fo
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(git.blob(item.sha))
     return refused
-
-
-def declared_secrets(config: Config, jobs: Sequence[Job]) -> tuple[str, ...]:
-    """The benchmarks of `jobs` that declare secrets, in order."""
-    return tuple(dict.fromkeys(j.benchmark for j in jobs if config.benchmarks[j.benchmark].secrets))
 
 
 # -- evaluate: no token -------------------------------------------------------------------------------
