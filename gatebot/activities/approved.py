@@ -18,6 +18,7 @@ benchmarks, requirements and datasets are the harness. Three stages, as for any 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -33,6 +34,7 @@ from gatebot.commands import Approval, reply_to
 from gatebot.errors import GatebotError, InputError, failure_of
 from gatebot.events import Activity, PullRequest
 from gatebot.forkrun import (
+    REDACTED,
     ChangedFile,
     parse_secrets,
     redact,
@@ -207,7 +209,24 @@ def evaluate_approved(ctx: Context, plan: StagePlan, environ: Mapping[str, str])
         raise GatebotError(redact_text(failure.message, values)) from None
     finally:
         redacting.close()
+        _redact_results(ctx.out_dir, values)
     return report_from_document(redact(report_document(report), values), where="the verdict")
+
+
+def _redact_results(out_dir: Path, values: Sequence[str]) -> None:
+    """The results files the runs left in the output folder, with the secrets' values (as written and
+    as JSON escapes them) replaced: a benchmark may have echoed one into an example's output."""
+    if not values or not out_dir.is_dir():
+        return
+    forms = [form.encode() for v in values for form in dict.fromkeys((v, json.dumps(v)[1:-1]))]
+    for path in out_dir.rglob("*.json"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        data = path.read_bytes()
+        if any(form in data for form in forms):
+            for form in forms:
+                data = data.replace(form, REDACTED.encode())
+            path.write_bytes(data)
 
 
 def place_files(workspace: Path, folder: Path, plan: StagePlan) -> None:

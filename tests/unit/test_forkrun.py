@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
-from gatebot.activities.approved import RedactingLog
+from gatebot.activities.approved import RedactingLog, _redact_results
 from gatebot.config import Config
 from gatebot.errors import InputError
 from gatebot.forkrun import ChangedFile, parse_secrets, redact, secret_values, vet_changes
@@ -117,3 +118,11 @@ def test_redacting_log__value_split_across_writes__still_redacted() -> None:
 def test_benchmark_declaring_the_job_token__refused() -> None:
     with pytest.raises(ValueError, match="the job's own token"):
         Config.model_validate({"benchmarks": {"b": {"run": "x", "secrets": ["GITHUB_TOKEN"]}}})
+
+
+def test_results_left_in_the_output_folder__secret_values_redacted(tmp_path: Path) -> None:
+    results = tmp_path / "router" / "tickets.json"
+    results.parent.mkdir()
+    results.write_text('{"examples": [{"output": "the key is sk-12\\"3456"}, "sk-plain99"]}\n')
+    _redact_results(tmp_path, secret_values({"A": 'sk-12"3456', "B": "sk-plain99"}))
+    assert results.read_text() == '{"examples": [{"output": "the key is ***"}, "***"]}\n'
