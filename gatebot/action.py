@@ -54,7 +54,7 @@ def run_action(
     try:
         if stage == "plan" and plan.activity in STAGED:
             return plan_stage(ctx, plan)
-        return _dispatch(ctx, plan, payload)
+        return _dispatch(ctx, plan, payload, staged=stage == "plan")
     except Exception as error:
         report_failure(ctx, plan.pull_request, failure_of(error).message)
         raise
@@ -69,8 +69,8 @@ def _find_plan(ctx: Context, *, record: bool) -> tuple[Plan, Mapping[str, Any]]:
     return find_activity(ctx.runner.event_name, payload, sha=ctx.runner.sha, ref=ctx.runner.ref), payload
 
 
-def _dispatch(ctx: Context, plan: Plan, payload: Mapping[str, Any]) -> int:
-    """One function per activity."""
+def _dispatch(ctx: Context, plan: Plan, payload: Mapping[str, Any], *, staged: bool = False) -> int:
+    """One function per activity (`staged`: the plan step of action.yml's three)."""
     match plan.activity:
         case Activity.IGNORE:
             ctx.workflow.notice(plan.reason)
@@ -79,7 +79,7 @@ def _dispatch(ctx: Context, plan: Plan, payload: Mapping[str, Any]) -> int:
         case Activity.UNSUPPORTED:
             raise GatebotError(plan.reason)
         case Activity.COMMAND:
-            return answer_command(ctx, payload)
+            return answer_command(ctx, payload, staged=staged)
         case Activity.RECORD:
             assert plan.push is not None
             return record_baselines(ctx, plan.push)

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gatebot.config import Name
 from gatebot.errors import InputError, validation_problem
 from gatebot.jsonlimits import check_depth, depth_error
 
@@ -39,6 +40,9 @@ class Bundle(BaseModel):
     check_name: str = Field(min_length=1, max_length=100)
     nothing_to_gate: bool = False
     """The pull request changed no model: the publisher sets a neutral check."""
+    needs_approval: tuple[Name, ...] = Field(default=(), max_length=200)
+    """Benchmarks that need secrets a fork's run does not get: nothing ran, and the publisher asks for a
+    maintainer's `/gatebot run` (a check that does not pass)."""
     verdict: dict[str, Any]
 
 

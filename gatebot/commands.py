@@ -46,6 +46,7 @@ MAX_REASON = 300
 class Verb(Enum):
     ACCEPT = "accept"
     RERUN = "rerun"
+    RUN = "run"
     HELP = "help"
     UNKNOWN = "unknown"
 
@@ -66,6 +67,9 @@ HELP = (
     "write access can accept; the acceptance holds for the current commit and the regressions the target "
     "names now, and is recorded in the comment.\n"
     "- `/gatebot rerun`: evaluate the current commit again.\n"
+    "- `/gatebot run`: on a fork's pull request, evaluate its current commit with the benchmarks' "
+    "secrets, on the base branch's benchmarks, after you have reviewed it. Only people with write access "
+    "can run; it holds for that commit only.\n"
     "- `/gatebot help`: this message."
 )
 
@@ -142,6 +146,8 @@ def parse_commands(body: str) -> list[Command]:
             commands.append(_accept(words[1:]))
         elif verb == "rerun" and len(words) == 1:
             commands.append(Command(Verb.RERUN))
+        elif verb == "run" and len(words) == 1:
+            commands.append(Command(Verb.RUN))
         elif verb == "help" and len(words) == 1:
             commands.append(Command(Verb.HELP))
         else:
@@ -221,6 +227,14 @@ class Acceptance(_Strict):
     names exactly those: a rerun that finds others (or loses some) makes it lapse."""
 
 
+class Approval(_Strict):
+    """A maintainer's `/gatebot run`: who, when, and the one commit it let run with the secrets."""
+
+    by: str
+    at: str
+    head_sha: str = Field(pattern=r"^[0-9a-f]{40}$")
+
+
 class State(_Strict):
     """What gatebot said on a pull request: a cache for answering commands without rerunning anything.
 
@@ -247,6 +261,8 @@ class State(_Strict):
     attempts: tuple[str, ...] = ()
     """The outcomes of earlier attempts on this head with the same digest, oldest first, as this comment
     recorded them."""
+    approval: Approval | None = None
+    """The `/gatebot run` the report was evaluated under, with the benchmarks' secrets."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -374,6 +390,8 @@ def blocking_text(state: State) -> Markup:
 def render_overrides(state: State) -> str:
     """Who accepted which regression, and why: the audit trail shown above the report."""
     lines: list[str] = []
+    if state.approval is not None:
+        lines.extend([approval_line(state.approval), ""])
     current = state.current_acceptances()
     if current:
         open_count = state.unaccepted_count()
@@ -415,6 +433,32 @@ def render_overrides(state: State) -> str:
         lines.append(f"> Acceptances for earlier commits no longer apply after a new push: {shown}.")
         lines.append("")
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def approval_line(approval: Approval) -> str:
+    """Who let which commit run with the benchmarks' secrets."""
+    return (
+        f"> 🔑 Evaluated with the benchmarks' secrets on commit {escape_md(approval.head_sha[:7])}, which "
+        f"{escape_md('@' + approval.by)} approved with `/gatebot run` at {escape_md(approval.at)}, on the "
+        "base branch's benchmarks. The approval holds for this commit only: after a push, a new "
+        "`/gatebot run` is needed."
+    )
+
+
+def needs_approval_text(benchmarks: Sequence[str], *, lapsed: Approval | None, head_sha: str) -> str:
+    """The first lines of a fork's gate whose benchmarks need secrets it does not get."""
+    names = ", ".join(str(escape_md(b)) for b in benchmarks)
+    text = (
+        f"This evaluation needs a maintainer's `/gatebot run`: benchmark {names} needs secrets, which "
+        "GitHub does not give a fork's pull request. A maintainer who has reviewed the change can comment "
+        f"`/gatebot run` to evaluate commit {escape_md(head_sha[:7])} on the base branch's benchmarks."
+    )
+    if lapsed is not None and lapsed.head_sha != head_sha:
+        text += (
+            f" The approval of {escape_md('@' + lapsed.by)} for commit {escape_md(lapsed.head_sha[:7])} "
+            "no longer applies after the push: a new `/gatebot run` is needed."
+        )
+    return text
 
 
 # --- answering a command ------------------------------------------------------------------------------

@@ -39,6 +39,9 @@ Discover = Literal["report", "gate", "off"]
 MissingBaseline = Literal["run-base", "pass", "fail"]
 ResultsFormat = Literal["gatebot", "auto", "lm-eval", "promptfoo", "inspect", "jsonl", "csv"]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+SecretName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+WITHHELD_SECRETS = frozenset({"GITHUB_TOKEN", "GATEBOT_TOKEN", "ACTIONS_RUNTIME_TOKEN"})
+"""Names a benchmark may not declare as its secrets: the tokens of the job itself."""
 
 
 class _Strict(BaseModel):
@@ -144,6 +147,20 @@ class BenchmarkConfig(_Strict):
         description="Path globs whose change means the benchmark changed (its script, its dataset): on a "
         "push to the default branch every model it gates is measured again.",
     )
+    secrets: list[SecretName] = Field(
+        default_factory=list,
+        description="Secrets the benchmark needs (an API key of a judge model, a token for gated weights): "
+        "given only to its command, from the action's `secrets` input. A fork's pull request gets none "
+        "until a maintainer's `/gatebot run`.",
+    )
+
+    @field_validator("secrets")
+    @classmethod
+    def _not_the_job_token(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name.upper() in WITHHELD_SECRETS:
+                raise ValueError(f"{name} is the job's own token, never a benchmark's secret")
+        return value
 
 
 class ModelConfig(_Strict):
@@ -242,6 +259,12 @@ class GateSettings(_Strict):
         default=None,
         description="Slice and metadata keys the search looks at (default: every one the examples have, "
         "but `cluster_by`).",
+    )
+    allow_pickle_from_forks: bool = Field(
+        default=False,
+        description="`/gatebot run` on a fork's pull request: accept artifacts in pickle-based formats "
+        "(`.pkl`, `.pt`, `.pth`, `.bin`, `.joblib`), which run code when loaded. Off: convert them to "
+        "safetensors.",
     )
 
     @field_validator("discover", mode="before")

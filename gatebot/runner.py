@@ -171,7 +171,10 @@ def artifact_digest(root: Path, patterns: list[str]) -> str | None:
 
 
 def config_digest(spec: BenchmarkConfig) -> str:
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    # Which secrets it is given does not change what a benchmark measures.
+    canonical = json.dumps(
+        spec.model_dump(mode="json", exclude={"secrets"}), sort_keys=True, separators=(",", ":")
+    )
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -360,8 +363,12 @@ def run_benchmark(
     *,
     log: IO[str],
     environ: Mapping[str, str] | None = None,
+    secrets: Mapping[str, str] | None = None,
 ) -> tuple[Results, Path]:
-    """Run one benchmark for one model; return the validated results and where they were written."""
+    """Run one benchmark for one model; return the validated results and where they were written.
+
+    `secrets` (the values of the benchmark's declared `secrets:`) go into its command's environment
+    whatever their names: they are the benchmark's own, unlike the job's tokens `environ` may hold."""
     spec = loaded.config.benchmarks[job.benchmark]
     what = f"benchmark {job.benchmark} (model {job.model})"
     field = (
@@ -382,6 +389,7 @@ def run_benchmark(
         command = render_command(spec.run, values, where=f"{field}.run")
         env = benchmark_environ(os.environ if environ is None else environ)
         env.update(spec.env)
+        env.update(secrets or {})
         env.update(
             GATEBOT_MODEL=job.model, GATEBOT_BENCHMARK=job.benchmark, GATEBOT_OUTPUT=str(output.resolve())
         )

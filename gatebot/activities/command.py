@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from gatebot.activities import payloads
+from gatebot.activities.approved import plan_approved_run
 from gatebot.activities.context import Context
+from gatebot.activities.handoff import StagePlan
 from gatebot.activities.posting import publish_state_check
 from gatebot.commands import (
     State,
@@ -40,8 +42,12 @@ RERUN_FAILED = (
 )
 
 
-def answer_command(ctx: Context, payload: Mapping[str, Any]) -> int:
-    """Answer the /gatebot commands of the comment in an issue_comment event's `payload`."""
+def answer_command(ctx: Context, payload: Mapping[str, Any], *, staged: bool = False) -> int:
+    """Answer the /gatebot commands of the comment in an issue_comment event's `payload`.
+
+    `staged`: this is the plan step of action.yml, so a `/gatebot run` can be planned for the evaluate
+    step (which alone gets the secrets) and the publish step; in one process it cannot.
+    """
     comment = payload.get("comment") or {}
     issue = payload.get("issue") or {}
     user = comment.get("user") or {}
@@ -79,7 +85,9 @@ def answer_command(ctx: Context, payload: Mapping[str, Any]) -> int:
                 f"input's {ctx.settings.check_name!r}"
             )
     now = utc_timestamp()
-    for command in commands:
+    if any(c.verb is Verb.RUN for c in commands):  # one run, however many lines ask for it
+        _plan_run(ctx, gh, number, comment_id, login=login, now=now, staged=staged)
+    for command in (c for c in commands if c.verb is not Verb.RUN):
         response = respond(command, login=login, state=state, head_sha=head, now=now)
         # `respond` acts only on a state for the head (head == state.head_sha).
         if response.state is not None and existing is not None and head is not None:
@@ -92,6 +100,29 @@ def answer_command(ctx: Context, payload: Mapping[str, Any]) -> int:
             reply(gh, repository, number, response.reply)
         react(gh, repository, number, comment_id, response.reaction)
     return EXIT_PASSED
+
+
+def _plan_run(
+    ctx: Context, gh: Client, number: int, comment_id: int, *, login: str, now: str, staged: bool
+) -> None:
+    """`/gatebot run`: plan the evaluation of the head commit (the step output `plan`), or say why not
+    (in markdown: what the pull request named in it is escaped)."""
+    repository = ctx.runner.repository
+    if not staged:
+        problem = (
+            "`/gatebot run` needs gatebot's action, whose separate steps keep the secrets away from the "
+            "token: use `uses: gatebot/gatebot@v1` in the command workflow"
+        )
+    else:
+        planned = plan_approved_run(ctx, gh, number, login=login, now=now)
+        if isinstance(planned, StagePlan):
+            ctx.workflow.set_output("plan", planned.encode())
+            react(gh, repository, number, comment_id, "rocket")
+            return
+        problem = planned
+    ctx.workflow.notice(f"/gatebot run refused: {problem}")
+    reply(gh, repository, number, reply_to(login, f"gatebot did not run: {problem}."))
+    react(gh, repository, number, comment_id, "confused")
 
 
 def _record_acceptance(ctx: Context, gh: Client, existing: Comment, state: State, head: str) -> None:

@@ -35,6 +35,8 @@ class Runner:
     server_url: str
     run_id: str | None
     workspace: Path
+    run_attempt: int = 1
+    """GITHUB_RUN_ATTEMPT: above 1 on a re-run, which replays the event as it was."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], settings: Settings) -> Runner:
@@ -57,6 +59,7 @@ class Runner:
             server_url=environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/"),
             run_id=environ.get("GITHUB_RUN_ID"),
             workspace=Path(environ.get("GITHUB_WORKSPACE") or os.getcwd()),
+            run_attempt=int(attempt) if (attempt := environ.get("GITHUB_RUN_ATTEMPT", "")).isdigit() else 1,
         )
 
     @property

@@ -76,7 +76,11 @@ def plan_pull_request(ctx: Context, pr: PullRequest) -> StagePlan | None:
         else:
             publish_nothing_to_gate(ctx, gh, number=pr.number, head_sha=pr.head_sha)
         return None
-    plan = _plan(Activity.GATE_PULL_REQUEST, loaded, select_jobs(loaded.config, models=models), pr.head_sha)
+    jobs = select_jobs(loaded.config, models=models)
+    if pr.from_fork and (secret := _needing_secrets(loaded.config, jobs)):
+        _needs_approval(ctx, pr, secret)
+        return None
+    plan = _plan(Activity.GATE_PULL_REQUEST, loaded, jobs, pr.head_sha)
     plan = plan.model_copy(
         update={
             "pull_request": pr,
@@ -134,12 +138,14 @@ def publish_gate(ctx: Context, plan: StagePlan, report: GateReport) -> int:
         publish_report(ctx, ctx.github(), report, options, sha=plan.sha, pr=None, run_id=ctx.runner.run_id)
         return report.exit_code(fail_on_regression=ctx.settings.fail_on_regression)
     gh = ctx.need_github("pass `token: ${{ github.token }}` (the default)")
-    if pr.from_fork:
+    if pr.from_fork and plan.approval is None:
         _bundle(ctx, pr, report_document(report), nothing_to_gate=False)
         state = accepted_state(ctx, gh, report, sha=pr.head_sha, pr=pr.number)
     else:
+        # A `/gatebot run`'s report names no run to re-run: a re-run would evaluate whatever the head is then.
+        run_id = ctx.runner.run_id if plan.approval is None else None
         state = publish_report(
-            ctx, gh, report, options, sha=pr.head_sha, pr=pr.number, run_id=ctx.runner.run_id
+            ctx, gh, report, options, sha=pr.head_sha, pr=pr.number, run_id=run_id, approval=plan.approval
         )
     return job_exit_code(ctx, report, state)
 
@@ -294,7 +300,29 @@ def _announce(report: GateReport, wf: Workflow) -> None:
             wf.warning(f"{verdict.model}/{verdict.benchmark}: {note}")
 
 
-def _bundle(ctx: Context, pr: PullRequest, verdict: dict[str, Any], *, nothing_to_gate: bool) -> None:
+def _needing_secrets(config: Config, jobs: list[Job]) -> tuple[str, ...]:
+    """The benchmarks of `jobs` that declare secrets, which a fork's run does not get."""
+    return tuple(dict.fromkeys(j.benchmark for j in jobs if config.benchmarks[j.benchmark].secrets))
+
+
+def _needs_approval(ctx: Context, pr: PullRequest, benchmarks: tuple[str, ...]) -> None:
+    """A fork's pull request whose benchmarks need secrets: nothing runs; the bundle asks a maintainer."""
+    ctx.workflow.notice(
+        f"this evaluation needs a maintainer's `/gatebot run`: benchmark {', '.join(benchmarks)} needs "
+        "secrets, which GitHub does not give a fork's pull request; nothing was run"
+    )
+    ctx.workflow.set_output("passed", "false")
+    _bundle(ctx, pr, report_document(GateReport(())), nothing_to_gate=False, needs_approval=benchmarks)
+
+
+def _bundle(
+    ctx: Context,
+    pr: PullRequest,
+    verdict: dict[str, Any],
+    *,
+    nothing_to_gate: bool,
+    needs_approval: tuple[str, ...] = (),
+) -> None:
     """A fork's read-only run: hand the verdict to the trusted publish workflow instead of publishing."""
     bundle_path = ctx.out_dir / "bundle" / BUNDLE_FILE
     bundle = Bundle(
@@ -304,6 +332,7 @@ def _bundle(ctx: Context, pr: PullRequest, verdict: dict[str, Any], *, nothing_t
         gate_id=ctx.settings.id,
         check_name=ctx.settings.check_name,
         nothing_to_gate=nothing_to_gate,
+        needs_approval=needs_approval,
         verdict=verdict,
     )
     write_bundle(bundle, bundle_path)

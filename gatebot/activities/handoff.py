@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from gatebot.commands import Approval
 from gatebot.config import LoadedConfig
 from gatebot.decision import report_outcome, verdict_outcome
 from gatebot.errors import ConfigError, InputError, validation_problem
@@ -70,6 +71,17 @@ class StagePlan(BaseModel):
         default=(), description="What the pull request changes of those settings (in force once merged)."
     )
     max_flips_shown: int = Field(ge=0, description="Example flips the comment lists.")
+    approval: Approval | None = Field(
+        default=None,
+        description="A maintainer's `/gatebot run`: the base branch's harness runs on the pull request's "
+        "artifacts (handed off in `fork/`), with the benchmarks' secrets, and the publish stage posts.",
+    )
+    fork_files: tuple[str, ...] = Field(
+        default=(), description="With `approval`: the artifact files handed off, to place in the checkout."
+    )
+    fork_removed: tuple[str, ...] = Field(
+        default=(), description="With `approval`: the artifact files the pull request removes."
+    )
 
     @field_validator("activity")
     @classmethod
@@ -128,6 +140,11 @@ class Handoff:
         return self.root / "baselines"
 
     @property
+    def fork(self) -> Path:
+        """The pull request's artifact files, fetched as data by the plan stage of a `/gatebot run`."""
+        return self.root / "fork"
+
+    @property
     def verdict(self) -> Path:
         return self.root / "verdict.json"
 
@@ -144,7 +161,7 @@ class Handoff:
 
     def clear(self) -> None:
         """Remove what an earlier run left (gatebot's own names only: the folder may be the user's)."""
-        for path in (self.baselines, self.root / "results"):
+        for path in (self.baselines, self.root / "results", self.fork):
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
         for path in (self.verdict, self.flips, self.error):

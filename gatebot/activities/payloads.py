@@ -9,11 +9,13 @@ import hashlib
 import json
 
 from gatebot.commands import (
+    Approval,
     Regression,
     State,
     blocking_of,
     compose_comment,
     decode_state,
+    needs_approval_text,
     regressions_of,
     render_overrides,
     report_part,
@@ -164,6 +166,19 @@ def neutral_comment(mark: str, reason: str) -> str:
 
 def neutral_check(name: str, head_sha: str, reason: str, *, details_url: str | None) -> CheckPayload:
     return CheckPayload(name, head_sha, "neutral", "No model artifacts changed", reason, details_url)
+
+
+def needs_approval_comment(
+    mark: str, benchmarks: tuple[str, ...], *, lapsed: Approval | None, head_sha: str
+) -> str:
+    text = needs_approval_text(benchmarks, lapsed=lapsed, head_sha=head_sha)
+    return f"{mark}\n### ⏸️ gatebot: this evaluation needs a maintainer's `/gatebot run`\n\n{text}\n"
+
+
+def needs_approval_check(name: str, head_sha: str, text: str, *, details_url: str) -> CheckPayload:
+    """Not a pass: `action_required` blocks a required check until a maintainer's `/gatebot run`."""
+    title = "Needs a maintainer's /gatebot run"
+    return CheckPayload(name, head_sha, "action_required", title, text, details_url)
 
 
 def failure_check(name: str, head_sha: str, message: str, *, details_url: str | None) -> CheckPayload:

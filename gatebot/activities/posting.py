@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from gatebot.activities import payloads
 from gatebot.activities.context import Context
-from gatebot.commands import State
+from gatebot.commands import Approval, State, decode_state, needs_approval_text
 from gatebot.errors import EXIT_PASSED
 from gatebot.events import PullRequest
 from gatebot.github.checks import Published, publish_check
@@ -27,15 +27,19 @@ def publish_report(
     sha: str,
     pr: int | None,
     run_id: str | None,
+    approval: Approval | None = None,
 ) -> State | None:
     """Comment and check for a report; the state they were published from (None without a token).
 
-    The comment keeps gatebot's state (hidden) and the acceptances made on it, which carry over.
+    The comment keeps gatebot's state (hidden) and the acceptances made on it, which carry over; with
+    `approval` (a `/gatebot run`), it says who approved the commit.
     """
     if gh is None:
         ctx.workflow.warning("no token: the check and the comment were not published")
         return None
     state = payloads.verdict_state(report, head_sha=sha, run_id=run_id, check_name=ctx.settings.check_name)
+    if approval is not None:
+        state = state.model_copy(update={"approval": approval})
     if pr is not None and ctx.settings.comment == "sticky":
 
         def build(previous: str | None) -> str:
@@ -113,6 +117,41 @@ def publish_nothing_to_gate(ctx: Context, gh: Client, *, number: int, head_sha: 
         ctx.settings.check_name, head_sha, reason, details_url=ctx.runner.run_url
     )
     publish_check(gh, ctx.runner.repository, payload)
+
+
+def publish_needs_approval(
+    ctx: Context, gh: Client, *, number: int, head_sha: str, benchmarks: tuple[str, ...]
+) -> None:
+    """A fork's gate that needs secrets: the comment asks for a maintainer's `/gatebot run` (and says
+    when an earlier approval lapsed with a push), and a check that does not pass (`action_required`).
+
+    A commit already evaluated under a `/gatebot run` keeps that report and check (a re-run of the
+    fork's gate must not take them back)."""
+    existing = find_sticky(
+        gh, ctx.runner.repository, number, mark=ctx.mark, author=ctx.settings.comment_author
+    )
+    prior = decode_state(existing.body or "") if existing is not None else None
+    lapsed: Approval | None = prior.approval if prior is not None else None
+    if lapsed is not None and lapsed.head_sha == head_sha:
+        ctx.workflow.notice(f"commit {head_sha[:7]} was evaluated under a maintainer's /gatebot run: kept")
+        return
+
+    def build(previous: str | None) -> str:
+        return payloads.needs_approval_comment(ctx.mark, benchmarks, lapsed=lapsed, head_sha=head_sha)
+
+    if ctx.settings.comment == "sticky":
+        post_sticky(
+            gh, ctx.runner.repository, number, build, mark=ctx.mark, author=ctx.settings.comment_author
+        )
+    text = needs_approval_text(benchmarks, lapsed=lapsed, head_sha=head_sha)
+    payload = payloads.needs_approval_check(
+        ctx.settings.check_name, head_sha, text, details_url=ctx.runner.run_url or _pull_url(ctx, number)
+    )
+    publish_check(gh, ctx.runner.repository, payload)
+
+
+def _pull_url(ctx: Context, number: int) -> str:
+    return f"{ctx.runner.server_url}/{ctx.runner.repository}/pull/{number}"
 
 
 def publish_failure_check(ctx: Context, gh: Client, head_sha: str, message: str) -> None:

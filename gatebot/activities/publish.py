@@ -15,7 +15,12 @@ from typing import Any
 
 from gatebot.activities import payloads
 from gatebot.activities.context import Context
-from gatebot.activities.posting import publish_failure_check, publish_nothing_to_gate, publish_report
+from gatebot.activities.posting import (
+    publish_failure_check,
+    publish_needs_approval,
+    publish_nothing_to_gate,
+    publish_report,
+)
 from gatebot.bundle import ARTIFACT_NAME, Bundle, bundle_from_zip, read_bundle
 from gatebot.config import DEFAULT_CONFIG_FILE, Config, load_config
 from gatebot.decision import rejudge_report
@@ -50,6 +55,11 @@ def publish_bundle(ctx: Context, bundle_path: Path | None) -> int:
 
 
 def _publish(ctx: Context, gh: Client, bundle: Bundle, run_id: str) -> int:
+    if bundle.needs_approval:
+        publish_needs_approval(
+            ctx, gh, number=bundle.pull_request, head_sha=bundle.head_sha, benchmarks=bundle.needs_approval
+        )
+        return EXIT_PASSED
     if bundle.nothing_to_gate:
         publish_nothing_to_gate(ctx, gh, number=bundle.pull_request, head_sha=bundle.head_sha)
         return EXIT_PASSED

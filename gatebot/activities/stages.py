@@ -13,10 +13,11 @@ import traceback
 from collections.abc import Mapping
 from pathlib import Path
 
+from gatebot.activities.approved import evaluate_approved, publish_approved
 from gatebot.activities.context import Context
 from gatebot.activities.gate import evaluate_gate, plan_pull_request, plan_ref, publish_gate
 from gatebot.activities.handoff import Handoff, StagePlan
-from gatebot.activities.posting import report_failure
+from gatebot.activities.posting import publish_failure_check, report_failure
 from gatebot.activities.record import evaluate_record, plan_record, publish_record
 from gatebot.errors import EXIT_PASSED, GatebotError, failure_of
 from gatebot.events import Activity, Plan
@@ -55,6 +56,8 @@ def evaluate_stage(ctx: Context, plan: StagePlan, environ: Mapping[str, str]) ->
             if plan.activity is Activity.RECORD:
                 for index, results in enumerate(evaluate_record(ctx, plan)):
                     handoff.write_results(index, results)
+            elif plan.approval is not None:
+                handoff.write_verdict(evaluate_approved(ctx, plan, environ))
             else:
                 handoff.write_verdict(evaluate_gate(ctx, plan))
         except Exception as error:
@@ -79,8 +82,14 @@ def publish_stage(ctx: Context, plan: StagePlan) -> int:
             raise GatebotError(error)
         if plan.activity is Activity.RECORD:
             return publish_record(ctx, plan, handoff.read_results(plan))
+        if plan.approval is not None:
+            return publish_approved(ctx, plan, handoff.read_verdict(plan))
         return publish_gate(ctx, plan, handoff.read_verdict(plan))
     except Exception as error:
         # The message may carry the evaluate step's text (a benchmark's last lines): escaped.
-        report_failure(ctx, plan.pull_request, escape_md(failure_of(error).message))
+        message = escape_md(failure_of(error).message)
+        if plan.approval is not None and (gh := ctx.github(retries=1)) is not None:
+            publish_failure_check(ctx, gh, plan.approval.head_sha, message)  # a fork's, with this token
+        else:
+            report_failure(ctx, plan.pull_request, message)
         raise

@@ -12,7 +12,7 @@ from gatebot.github.client import GitHubAPIError, call
 
 CHECK_TEXT_LIMIT = 65_535
 STATUS_DESCRIPTION_LIMIT = 140
-Conclusion = Literal["success", "failure", "neutral"]
+Conclusion = Literal["success", "failure", "neutral", "action_required"]
 
 
 class Published(Enum):
@@ -44,8 +44,9 @@ class CheckPayload:
         return fields
 
     def status_fields(self) -> dict[str, Any]:
-        # A status has no "neutral": a neutral outcome (nothing to gate) must not block the merge.
-        state = "failure" if self.conclusion == "failure" else "success"
+        # A status has no "neutral": a neutral outcome (nothing to gate) must not block the merge; one that
+        # waits for a maintainer (`action_required`) must.
+        state = {"failure": "failure", "action_required": "pending"}.get(self.conclusion, "success")
         description = self.title if len(self.title) <= STATUS_DESCRIPTION_LIMIT else self.title[:137] + "..."
         fields: dict[str, Any] = {"state": state, "description": description, "context": self.name}
         if self.details_url:

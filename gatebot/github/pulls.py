@@ -68,3 +68,57 @@ def pull_head(gh: Github, repository: str, number: int) -> str:
     if head is None:
         raise InputError(f"{repository} has no pull request #{number}", "check the pull request number")
     return head.sha
+
+
+@dataclass(frozen=True)
+class PullInfo:
+    """A pull request as GitHub has it now: both ends and its author."""
+
+    number: int
+    head: Head
+    base_sha: str
+    base_ref: str
+    base_repository: str
+    author: str
+    state: str
+
+
+def pull_request_info(gh: Github, repository: str, number: int) -> PullInfo:
+    """The pull request now (`GET /repos/{repository}/pulls/{number}`, one request)."""
+
+    def fetch() -> PullInfo:
+        pull = gh.get_repo(repository).get_pull(number)
+        head = pull.head
+        return PullInfo(
+            number=number,
+            head=Head(str(head.sha), str(head.ref), str(head.repo.full_name) if head.repo else None),
+            base_sha=str(pull.base.sha),
+            base_ref=str(pull.base.ref),
+            base_repository=str(pull.base.repo.full_name),
+            author=str(pull.user.login),
+            state=str(pull.state),
+        )
+
+    return call(f"reading pull request #{number} of {repository}", "pull-requests: read", fetch)
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One entry of a pull request's files: its path, GitHub's status, and its old path if renamed."""
+
+    path: str
+    status: str
+    previous_path: str | None
+
+
+def file_changes(gh: Github, repository: str, number: int) -> tuple[list[FileChange], bool]:
+    """Every file the pull request changes, with its status; True if GitHub's list was cut at 3,000."""
+
+    def fetch() -> list[FileChange]:
+        return [
+            FileChange(str(entry.filename), str(entry.status), entry.previous_filename or None)
+            for entry in gh.get_repo(repository).get_pull(number).get_files()
+        ]
+
+    changes = call(f"listing the files of pull request #{number}", "pull-requests: read", fetch)
+    return changes, len(changes) >= MAX_FILES

@@ -130,13 +130,16 @@ class ActRepo:
         workflow: str,
         token: str = TOKEN,
         flags: Sequence[str] = (),
+        *,
+        secrets: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         if not self.committed:
             self.commit()
         event_file = self.root.parent / f"{event_name}-{len(self.fake.log.entries)}.json"
         event_file.write_text(json.dumps(event))
         secret_file = self.root.parent / "secrets.env"
-        secret_file.write_text(f"GITHUB_TOKEN={token}\n")
+        others = "".join(f"{name}={value}\n" for name, value in (secrets or {}).items())
+        secret_file.write_text(f"GITHUB_TOKEN={token}\n{others}")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GATEBOT_", "RUNNER_"))}
         env["ACT_DISABLE_VERSION_CHECK"] = "1"
         # A home of the test's own: act keeps the job's workspace and RUNNER_TEMP under it.

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,19 +160,26 @@ class ActionHarness:
         *args: str,
         token: str = TOKEN,
         run_id: str | None = None,
+        evaluate_only: dict[str, str] | None = None,
+        after_plan: Callable[[], None] | None = None,
         **inputs: str,
     ) -> Stages:
         """`gatebot action --stage …` three times, as action.yml's steps run it: one job, a file of
         outputs, summary and environment for each step, and no token at all in the evaluate step's
         environment. Evaluate runs when the plan step planned something, publish when evaluate succeeded.
+        `evaluate_only` is added to the evaluate step's environment alone (as action.yml passes the
+        `secrets` input); `after_plan` runs between the plan step and the evaluate step.
         """
         job, env = self.environ(event_name, event, token=token, run_id=run_id, **inputs)
         env["GATEBOT_HANDOFF"] = str(job / "handoff")
         plan = self._step(job, _step_files(job, "plan", env), (*args, "action", "--stage", "plan"))
         if "plan" not in plan.outputs:
             return Stages(plan, None, None, job)
+        if after_plan is not None:
+            after_plan()
         evaluate_env = {k: v for k, v in env.items() if "TOKEN" not in k}
         evaluate_env["GATEBOT_PLAN"] = plan.outputs["plan"]
+        evaluate_env.update(evaluate_only or {})
         evaluate_env = _step_files(job, "evaluate", evaluate_env)
         evaluate = self._step(job, evaluate_env, (*args, "action", "--stage", "evaluate"))
         if evaluate.code != 0:

@@ -33,6 +33,7 @@ PURE = (
     "plan.py",
     "gating.py",
     "policy.py",
+    "forkrun.py",
     "baselines/layout.py",
 )
 FORBIDDEN_IMPORTS = (

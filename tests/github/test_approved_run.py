@@ -1,0 +1,287 @@
+"""A maintainer's `/gatebot run` on a fork's pull request, as action.yml's three steps run it against the
+fake GitHub: the base branch's benchmark runs with the secret on the fork's model file, fetched through
+the API as data; everything else a fork may change is refused, and no secret is left anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from gatebot.bundle import read_bundle
+from gatebot.commands import decode_state
+from tests.fakegithub import events as payloads
+from tests.github.harness import REPO, ActionHarness, Stages, checks, fork_run_completed, synchronize
+
+SECRET = "sk-judge-7f3a9c1e2b4d6f8a0c2e4a6b8d0f1a3c"
+SECRETS = {"GATEBOT_SECRETS": f"JUDGE_KEY={SECRET}"}
+FORK_READ = "ghs_forkreadonly0000000000000000000000"
+# A careless benchmark: it prints its key (gatebot redacts it) and fails without the right one.
+KEY_CHECK = """\
+import hashlib, os, sys
+key = os.environ.get("JUDGE_KEY", "")
+print("judge key in use:", key, flush=True)
+if hashlib.sha256(key.encode()).hexdigest() != sys.argv[1]:
+    sys.exit("JUDGE_KEY is missing or wrong: " + key)
+"""
+
+
+def _harness(action: ActionHarness, *, artifacts: str | None = None) -> bytes:
+    """The base branch's checkout: the demo whose benchmark needs the secret JUDGE_KEY, with the base
+    model as ticket-router. Returns the fine-tune's bytes, which the fork's pull request brings."""
+    workspace = action.workspace
+    (workspace / "check_key.py").write_text(KEY_CHECK)
+    digest = hashlib.sha256(SECRET.encode()).hexdigest()
+    config = workspace / ".gatebot.yml"
+    text = config.read_text().replace(
+        'run: "{python} bench.py', 'run: "{python} check_key.py ' + digest + " && {python} bench.py"
+    )
+    text = text.replace("    timeout: 300\n", "    timeout: 300\n    secrets: [JUDGE_KEY]\n")
+    if artifacts is not None:
+        text = text.replace('artifacts: ["models/ticket-router.npz"]', f"artifacts: {artifacts}")
+    config.write_text(text)
+    fine_tune = (workspace / "models" / "ticket-router.npz").read_bytes()
+    shutil.copy(workspace / "models" / "base.npz", workspace / "models" / "ticket-router.npz")
+    return fine_tune
+
+
+def _fork_pull_request(action: ActionHarness, files: dict[str, bytes | str]) -> dict[str, Any]:
+    """A fork's pull request whose head commit holds `files` on top of its base."""
+    event = payloads.pull_request_from_fork()
+    pull = event["pull_request"]
+    action.repo.commit({"README.md": "the base\n"}, branch=None, sha=pull["base"]["sha"])
+    action.repo.commit(dict(files), branch=None, parents=[pull["base"]["sha"]], sha=pull["head"]["sha"])
+    action.pull_request(event, list(files))
+    return event
+
+
+def _command(action: ActionHarness, body: str, user: str, **kwargs: Any) -> Stages:
+    comment = action.repo.add_issue_comment(2, body, user=user)
+    event = payloads.issue_comment_on_pull_request(body=body, user=user, comment_id=comment.id)
+    return action.stages("issue_comment", event, evaluate_only=SECRETS, **kwargs)
+
+
+def _sticky(action: ActionHarness) -> Any:
+    return next(c for c in action.repo.comments_on(2) if "gatebot:sticky" in c.body)
+
+
+def _replies(action: ActionHarness) -> list[str]:
+    return [c.body for c in action.repo.comments_on(2) if c.user.login == "github-actions[bot]"]
+
+
+def _assert_no_secret(action: ActionHarness, *runs: Stages) -> None:
+    """Not in any file the runs left (workspace, job folders, outputs), not in their logs, not in any
+    request or answer of the fake GitHub."""
+    needle = SECRET.encode()
+    for path in action.tmp.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            assert needle not in path.read_bytes(), path
+    for staged in runs:
+        for run in (staged.plan, staged.evaluate, staged.publish):
+            if run is not None:
+                assert SECRET not in run.stdout + run.stderr + run.summary + json.dumps(run.outputs)
+    for entry in action.fake.log:
+        assert SECRET not in json.dumps([entry.path, entry.query, entry.body, entry.response], default=str)
+
+
+def test_maintainer_run__base_benchmark_with_secret_on_fork_model__comment_and_check_on_head(
+    action: ActionHarness,
+) -> None:
+    fine_tune = _harness(action)
+    event = _fork_pull_request(action, {"models/ticket-router.npz": fine_tune})
+    head = event["pull_request"]["head"]["sha"]
+    action.repo.set_permission("maintainer-mia", "maintain")
+
+    staged = _command(action, "/gatebot run", "maintainer-mia")
+
+    assert staged.publish is not None, staged.last.stdout + staged.last.stderr
+    assert (staged.plan.code, staged.evaluate and staged.evaluate.code) == (0, 0)
+    assert staged.publish.code == 1  # the fine-tune regresses on Spanish tickets: the gate fails
+    check = checks(action.repo)[-1]
+    assert (check.head_sha, check.conclusion) == (head, "failure")
+    body = _sticky(action).body
+    assert "maintainer-mia approved with `/gatebot run`" in body
+    assert f"commit {head[:7]}" in body
+    assert "a new `/gatebot run` is needed" in body
+    assert "language=es" in body  # the fork's model was evaluated, not the base's
+    assert "maintainer-mia approved" in check.summary
+    state = decode_state(body)
+    assert state is not None and state.approval is not None
+    assert (state.approval.by, state.approval.head_sha, state.run_id) == ("maintainer-mia", head, None)
+    assert "ticket-router" in staged.publish.summary
+    assert "judge key in use: ***" in staged.evaluate.stderr  # the benchmark ran with it; redacted
+    # The base branch's checkout is the harness: only the artifact was placed in it.
+    assert (action.workspace / "models" / "ticket-router.npz").read_bytes() == fine_tune
+    _assert_no_secret(action, staged)
+
+
+def test_read_only_user_run__nothing_planned_nothing_published(action: ActionHarness) -> None:
+    fine_tune = _harness(action)
+    _fork_pull_request(action, {"models/ticket-router.npz": fine_tune})
+    action.repo.set_permission("reader-rick", "read")
+
+    staged = _command(action, "/gatebot run", "reader-rick")
+
+    assert staged.evaluate is None and staged.plan.code == 0
+    assert checks(action.repo) == []
+    (reply,) = _replies(action)
+    assert "only people with write access" in reply
+    assert (action.workspace / "models" / "ticket-router.npz").read_bytes() != fine_tune
+
+
+def test_fork_also_changes_the_benchmark__refused_naming_the_file(action: ActionHarness) -> None:
+    fine_tune = _harness(action)
+    _fork_pull_request(
+        action, {"models/ticket-router.npz": fine_tune, "bench.py": "import os; print(os.environ)\n"}
+    )
+    action.repo.set_permission("maintainer-mia", "maintain")
+
+    staged = _command(action, "/gatebot run", "maintainer-mia")
+
+    assert staged.evaluate is None and staged.plan.code == 0
+    assert checks(action.repo) == []
+    (reply,) = _replies(action)
+    assert "bench.py" in reply and "outside the models' `artifacts`" in reply
+    assert "models/ticket-router.npz" not in reply.split("artifacts`")[-1].split(".")[0]
+    assert not (Path(staged.job) / "handoff" / "fork").exists() or not any(
+        (Path(staged.job) / "handoff" / "fork").rglob("*")
+    )
+
+
+def test_fork_pickle_artifact__refused_with_the_reason(action: ActionHarness) -> None:
+    _harness(action, artifacts='["models/ticket-router.*"]')
+    _fork_pull_request(action, {"models/ticket-router.pt": b"\x80\x04pickled"})
+    action.repo.set_permission("maintainer-mia", "maintain")
+
+    staged = _command(action, "/gatebot run", "maintainer-mia")
+
+    assert staged.evaluate is None
+    (reply,) = _replies(action)
+    assert "models/ticket-router.pt: pickle-based weights run code when loaded" in reply
+    assert "safetensors" in reply
+    assert checks(action.repo) == []
+
+
+def test_fork_gate_without_approval__says_it_needs_a_maintainer_run__check_does_not_pass(
+    action: ActionHarness,
+) -> None:
+    fine_tune = _harness(action)
+    event = _fork_pull_request(action, {"models/ticket-router.npz": fine_tune})
+    action.fake.add_token(FORK_READ, {"contents": "read", "pull-requests": "read", "actions": "read"})
+
+    gated = action.stages("pull_request", event, token=FORK_READ)
+
+    assert gated.evaluate is None and gated.plan.code == 0, gated.plan.stdout + gated.plan.stderr
+    # First but for the warning that the test's checkout has no history (a real one has)
+    assert "needs a maintainer's `/gatebot run`" in "".join(gated.plan.stdout.splitlines()[:2])
+    bundle = read_bundle(Path(gated.plan.outputs["bundle"]))
+    assert bundle.needs_approval == ("tickets",)
+    published = _publish(action, event, gated)
+    assert published.code == 0, published.stdout + published.stderr
+    check = checks(action.repo)[-1]
+    assert (check.conclusion, check.title) == ("action_required", "Needs a maintainer's /gatebot run")
+    assert _sticky(action).body.splitlines()[1].startswith("### ⏸️ gatebot: this evaluation needs")
+
+
+def _publish(action: ActionHarness, event: dict[str, Any], gated: Stages) -> Any:
+    publish_event = fork_run_completed(event)
+    publish_event["repository"]["full_name"] = REPO
+    return action.run("workflow_run", publish_event, "publish", gated.plan.outputs["bundle"])
+
+
+def test_push_after_approval__lapses__comment_says_a_new_run_is_needed(action: ActionHarness) -> None:
+    fine_tune = _harness(action)
+    event = _fork_pull_request(action, {"models/ticket-router.npz": fine_tune})
+    action.repo.set_permission("maintainer-mia", "maintain")
+    approved = _command(action, "/gatebot run", "maintainer-mia")
+    assert approved.publish is not None
+    old_head = event["pull_request"]["head"]["sha"]
+
+    new_head = action.repo.commit(
+        {"models/ticket-router.npz": fine_tune + b"\0"}, branch=None, parents=[old_head]
+    )
+    action.repo.pulls[2].head_sha = new_head
+    action.repo.refs["refs/pull/2/head"] = new_head
+    pushed = synchronize(event, new_head)
+    action.fake.add_token(FORK_READ, {"contents": "read", "pull-requests": "read", "actions": "read"})
+    gated = action.stages("pull_request", pushed, token=FORK_READ)
+    assert _publish(action, pushed, gated).code == 0
+
+    body = _sticky(action).body
+    assert f"maintainer-mia for commit {old_head[:7]} no longer applies" in body
+    assert "a new `/gatebot run` is needed" in body
+    check = checks(action.repo)[-1]
+    assert (check.head_sha, check.conclusion) == (new_head, "action_required")
+
+
+def test_secret_not_passed__the_approved_commit_gets_a_failing_check_naming_it(action: ActionHarness) -> None:
+    fine_tune = _harness(action)
+    event = _fork_pull_request(action, {"models/ticket-router.npz": fine_tune})
+    action.repo.set_permission("maintainer-mia", "maintain")
+    comment = action.repo.add_issue_comment(2, "/gatebot run", user="maintainer-mia")
+    command = payloads.issue_comment_on_pull_request(
+        body="/gatebot run", user="maintainer-mia", comment_id=comment.id
+    )
+
+    staged = action.stages("issue_comment", command)
+
+    assert staged.publish is not None and staged.publish.code == 2
+    check = checks(action.repo)[-1]
+    assert (check.head_sha, check.conclusion) == (event["pull_request"]["head"]["sha"], "failure")
+    assert "needs the secret JUDGE_KEY" in check.summary
+
+
+def test_run_in_one_process__refused__the_secrets_need_the_separate_steps(action: ActionHarness) -> None:
+    fine_tune = _harness(action)
+    _fork_pull_request(action, {"models/ticket-router.npz": fine_tune})
+    action.repo.set_permission("maintainer-mia", "maintain")
+    comment = action.repo.add_issue_comment(2, "/gatebot run", user="maintainer-mia")
+    command = payloads.issue_comment_on_pull_request(
+        body="/gatebot run", user="maintainer-mia", comment_id=comment.id
+    )
+
+    run = action.run("issue_comment", command, "action")
+
+    assert run.code == 0 and checks(action.repo) == []
+    assert "separate steps" in _replies(action)[-1]
+
+
+def test_push_during_the_run__approved_commit_checked__reply_says_a_new_run_is_needed(
+    action: ActionHarness,
+) -> None:
+    fine_tune = _harness(action)
+    event = _fork_pull_request(action, {"models/ticket-router.npz": fine_tune})
+    head = event["pull_request"]["head"]["sha"]
+    action.repo.set_permission("maintainer-mia", "maintain")
+
+    def push() -> None:
+        new_head = action.repo.commit({"models/ticket-router.npz": b"other"}, branch=None, parents=[head])
+        action.repo.pulls[2].head_sha = new_head
+        action.repo.refs["refs/pull/2/head"] = new_head
+
+    staged = _command(action, "/gatebot run", "maintainer-mia", after_plan=push)
+
+    assert staged.publish is not None
+    assert [c.head_sha for c in checks(action.repo)] == [head]  # the commit approved, never the new one
+    assert (action.workspace / "models" / "ticket-router.npz").read_bytes() == fine_tune
+    lapsed = _replies(action)[-1]
+    assert f"but the pull request has moved on to {action.repo.pulls[2].head_sha[:7]}" in lapsed
+    assert "a new `/gatebot run` is needed" in lapsed
+
+
+def test_fork_gate_rerun_after_the_approved_run__keeps_its_report_and_check(action: ActionHarness) -> None:
+    fine_tune = _harness(action)
+    event = _fork_pull_request(action, {"models/ticket-router.npz": fine_tune})
+    action.repo.set_permission("maintainer-mia", "maintain")
+    assert _command(action, "/gatebot run", "maintainer-mia").publish is not None
+    body = _sticky(action).body
+    action.fake.add_token(FORK_READ, {"contents": "read", "pull-requests": "read", "actions": "read"})
+
+    gated = action.stages("pull_request", event, token=FORK_READ)
+
+    assert _publish(action, event, gated).code == 0
+    assert _sticky(action).body == body
+    assert [c.conclusion for c in checks(action.repo)] == ["failure"]
