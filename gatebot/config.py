@@ -121,7 +121,21 @@ class BenchmarkConfig(_Strict):
     inputs: list[str] = Field(
         default_factory=list,
         description="Path globs whose change means the benchmark changed (its script, its dataset): on a "
-        "push to the default branch every model it gates is measured again.",
+        "push to the default branch every model it gates is measured again. Results are reused only for a "
+        "benchmark that declares them: their digest stands for everything the run reads besides the model.",
+    )
+    shards: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="How many parts `gatebot plan` splits the benchmark into for the Actions matrix; each "
+        "part runs with {shard} (0 to shards-1) and {shards} and writes partial results that `gatebot "
+        "merge` joins. Not part of the config digest: the merged results are the benchmark's results.",
+    )
+    reuse: bool = Field(
+        default=True,
+        description="Reuse results recorded for the same model artifacts, inputs and config instead of "
+        "running again. `false` for a benchmark that reads something gatebot cannot digest (a live API).",
     )
 
 
@@ -181,6 +195,13 @@ class GateSettings(_Strict):
     )
     trend_points: int = Field(
         default=10, ge=0, le=50, description="Recorded baselines shown in the trend chart (0: no chart)."
+    )
+    cache_dir: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Folder of reusable results, relative to this file (default: `cache` in the output "
+        "folder). GATEBOT_CACHE_DIR overrides it. Restore it with `actions/cache` keyed on `gatebot "
+        "cache-key` to reuse results between workflow runs.",
     )
 
 
