@@ -1,4 +1,9 @@
-"""The `gatebot` command: argument parsing, exit codes, and the one place errors are caught."""
+"""The `gatebot` command: argument parsing, exit codes, and the one place errors are caught.
+
+Each command is a few lines calling the module that does the work. The file runs past 400 lines because
+the parser is the CLI reference (one statement per option, copied into the README by
+tools/cli_reference.py), and splitting it would split the reference.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from gatebot import __version__
+from gatebot import __version__, scaling
 from gatebot.action import run_action, run_publish
 from gatebot.baselines import DEFAULT_DIR, BaselineStore, FileSource, LocalStore
 from gatebot.compare import compare
@@ -29,7 +34,8 @@ from gatebot.init import InitOptions, ask_terminal, init_repository
 from gatebot.plan import select_jobs
 from gatebot.report import RenderOptions, render_markdown
 from gatebot.results import Results, atomic_write, load_results, write_results
-from gatebot.runner import git_commit, run_benchmark, utc_timestamp
+from gatebot.reuse import cost_line
+from gatebot.runner import git_commit, utc_timestamp
 from gatebot.settings import Settings
 from gatebot.verdict import GateReport, report_document
 from gatebot.workflow import Workflow
@@ -45,8 +51,10 @@ def _config(args: argparse.Namespace, settings: Settings) -> LoadedConfig:
     return load_config(Path(DEFAULT_CONFIG_FILE), required=False)
 
 
-def _write_outputs(report: GateReport, args: argparse.Namespace, out: IO[str]) -> None:
-    markdown = render_markdown(report, RenderOptions())
+def _write_outputs(
+    report: GateReport, args: argparse.Namespace, out: IO[str], *, cost: str | None = None
+) -> None:
+    markdown = render_markdown(report, RenderOptions(cost_line=cost))
     if args.json:
         document = json.dumps(report_document(report), indent=2, ensure_ascii=False) + "\n"
         atomic_write(Path(args.json), [document.encode()])
@@ -76,10 +84,40 @@ def cmd_run(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
             "nothing to run: the config names no model with a benchmark", "add models: to the config"
         )
     out_dir = _out_dir(args, settings)
+    runs = scaling.runs_for(settings, loaded, out_dir, reuse=not args.no_reuse)
     for job in jobs:
-        print(f"gatebot: running {job.benchmark} for {job.model}", file=sys.stderr)
-        _, path = run_benchmark(loaded, job, out_dir, log=sys.stderr)
+        shard = scaling.shard_for(args.shard, loaded, job.benchmark)
+        part = "" if shard.whole else f" (shard {shard})"
+        print(f"gatebot: running {job.benchmark} for {job.model}{part}", file=sys.stderr)
+        _, path = runs.run(loaded, job, out_dir, shard=shard)
         out.write(f"{path}\n")
+    return EXIT_PASSED
+
+
+def cmd_plan(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
+    loaded = _config(args, settings)
+    changed = None
+    if args.changed_files is not None:
+        changed = scaling.read_changed_files(args.changed_files)
+    elif args.from_event:
+        changed = scaling.pull_request_files(settings)
+    models, benchmarks = args.model or (), args.benchmark or ()
+    out.write(scaling.plan(loaded, changed=changed, models=models, benchmarks=benchmarks) + "\n")
+    return EXIT_PASSED
+
+
+def cmd_merge(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
+    for line in scaling.merge_folders([Path(f) for f in args.folders], _out_dir(args, settings)):
+        out.write(line + "\n")
+    return EXIT_PASSED
+
+
+def cmd_cache_key(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
+    loaded = _config(args, settings)
+    jobs = select_jobs(loaded.config, models=args.model or (), benchmarks=args.benchmark or ())
+    out.write(
+        scaling.cache_key_lines(settings, loaded, jobs, shard=args.shard, out_dir=_out_dir(args, settings))
+    )
     return EXIT_PASSED
 
 
@@ -106,13 +144,11 @@ def cmd_gate(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
     )
     source = FileSource(store, label=label)
     out_dir = _out_dir(args, settings)
-    report = gate(
-        loaded,
-        jobs,
-        candidate=lambda job: run_benchmark(loaded, job, out_dir, log=sys.stderr)[0],
-        source=source,
-    )
-    _write_outputs(report, args, out)
+    runs = scaling.runs_for(settings, loaded, out_dir, reuse=not args.no_reuse)
+    folder = Path(args.results_dir) if args.results_dir else settings.results_dir
+    candidate = runs.from_folder(loaded, folder, out_dir) if folder else runs.candidate(loaded, out_dir)
+    report = gate(loaded, jobs, candidate=candidate, source=source)
+    _write_outputs(report, args, out, cost=cost_line(runs.costs))
     return report.exit_code()
 
 
@@ -259,6 +295,13 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
         p.add_argument("--benchmark", action="append", metavar="B", help="only this benchmark (repeatable)")
         p.add_argument("--out", metavar="DIR", help="where results go (default: gatebot-out)")
 
+    def with_reuse(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--no-reuse",
+            action="store_true",
+            help="run every benchmark, even when results for the same artifacts, inputs and config exist",
+        )
+
     p = sub.add_parser("compare", help="compare two results files; exit 0 passed, 1 regressed, 2 error")
     p.add_argument("baseline", metavar="BASELINE", help="results file of the baseline")
     p.add_argument("candidate", metavar="CANDIDATE", help="results file of the candidate")
@@ -269,6 +312,13 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
     p = sub.add_parser("run", help="run the configured benchmarks and write validated results")
     with_config(p)
     with_selection(p)
+    with_reuse(p)
+    p.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="run part I (from 0) of N of the benchmark, as `gatebot plan` lists them, and write its "
+        "partial results (<model>/<benchmark>.shard-I-of-N.json) for `gatebot merge`",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("gate", help="run the benchmarks, compare with the stored baselines, print the report")
@@ -278,7 +328,43 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
     p.add_argument(
         "--baselines", metavar="DIR", help="baseline store (default: .gatebot/baselines by the config)"
     )
+    with_reuse(p)
+    p.add_argument(
+        "--results-dir",
+        metavar="DIR",
+        help="gate the results in DIR (<model>/<benchmark>.json, or its shards, merged) instead of running",
+    )
     p.set_defaults(func=cmd_gate)
+
+    p = sub.add_parser("plan", help="print the (model, benchmark, shard) jobs as JSON for strategy.matrix")
+    with_config(p)
+    p.add_argument("--model", action="append", metavar="M", help="only this model (repeatable)")
+    p.add_argument("--benchmark", action="append", metavar="B", help="only this benchmark (repeatable)")
+    p.add_argument(
+        "--changed-files",
+        metavar="FILE",
+        help="only the models these files (one path a line, from the repository root; - for stdin) touch",
+    )
+    p.add_argument(
+        "--from-event",
+        action="store_true",
+        help="on a pull_request event, only the models its changed files touch (asks the API: "
+        "GITHUB_TOKEN with pull-requests: read)",
+    )
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("merge", help="merge the partial results of sharded runs into one results file each")
+    p.add_argument("folders", nargs="+", metavar="DIR", help="folders holding the shards' results")
+    p.add_argument("--out", metavar="DIR", help="where merged results go (default: gatebot-out)")
+    p.set_defaults(func=cmd_merge)
+
+    p = sub.add_parser(
+        "cache-key", help="print the actions/cache key, restore prefix and path of the reusable results"
+    )
+    with_config(p)
+    with_selection(p)
+    p.add_argument("--shard", metavar="I/N", help="the key of this shard's results (as `run --shard`)")
+    p.set_defaults(func=cmd_cache_key)
 
     p = sub.add_parser("baseline", help="manage stored baselines")
     baseline_sub = p.add_subparsers(dest="baseline_command", metavar="ACTION", required=True)

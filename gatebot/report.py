@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -218,6 +218,8 @@ class RenderOptions:
     full_report_hint: str | None = None
     detail: int = 2
     max_flips_shown: int = 10
+    cost_line: str | None = None
+    """The footer's line on what the gate cost (`gatebot.reuse.cost_line`): run or reused, wall time."""
 
 
 def _regression_phrase(row: Row) -> Markup:
@@ -469,11 +471,10 @@ def fit_markdown(report: GateReport, options: RenderOptions, *, limit: int, rese
         note = "Some details were cut to fit GitHub's size limit." if cut else None
         text = render_markdown(
             report,
-            RenderOptions(
-                run_url=options.run_url,
+            replace(
+                options,
                 full_report_hint=" ".join(x for x in (note, hint) if x) or None,
                 detail=min(detail, options.detail),
-                max_flips_shown=options.max_flips_shown,
             ),
         )
         if len(text) <= budget:

@@ -29,6 +29,8 @@ PURE = (
     "plan.py",
     "gating.py",
     "baselines/layout.py",
+    "reuse.py",
+    "shards.py",
 )
 FORBIDDEN_IMPORTS = (
     "os",
