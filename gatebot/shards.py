@@ -25,7 +25,7 @@ from gatebot.reuse import Shard, shard_of
 SAME_IN_EVERY_SHARD = ("model_digest", "inputs_digest", "config_digest", "dataset_digest", "git_commit")
 """Provenance that must be equal in every shard of one benchmark run."""
 _PER_SHARD = frozenset({"shard", "wall_seconds", "created_at"})
-MERGE_HINT = "run the missing or failed shard again (or all of them), then merge"
+MERGE_HINT = "run the missing or failed shards again, then merge"
 
 
 def matrix(config: Config, jobs: Sequence[Job]) -> dict[str, list[dict[str, Any]]]:
@@ -109,8 +109,8 @@ def _check_shards(name: str, parts: Sequence[Part]) -> list[Part]:
     missing = [str(Shard(i, count)) for i in range(count) if i not in by_index]
     if missing:
         have = ", ".join(str(Shard(i, count)) for i in sorted(by_index))
-        s = "s" if len(missing) > 1 else ""
-        raise InputError(f"{name}: shard{s} {', '.join(missing)} missing (have {have})", MERGE_HINT)
+        verb = "shards {} are" if len(missing) > 1 else "shard {} is"
+        raise InputError(f"{name}: {verb.format(', '.join(missing))} missing (have {have})", MERGE_HINT)
     return [by_index[i] for i in range(count)]
 
 
