@@ -15,7 +15,15 @@ from typing import Any
 from gatebot.activities import payloads
 from gatebot.activities.context import Context
 from gatebot.activities.posting import publish_nothing_to_gate, publish_report
-from gatebot.baselines import DEFAULT_DIR, BaselineSource, BranchSource, FileSource, Found, LocalStore
+from gatebot.baselines import (
+    DEFAULT_DIR,
+    BaselineSource,
+    BaselineStore,
+    BranchSource,
+    FileSource,
+    Found,
+    LocalStore,
+)
 from gatebot.bundle import ARTIFACT_NAME, BUNDLE_FILE, Bundle, write_bundle
 from gatebot.config import LoadedConfig, load_config
 from gatebot.errors import EXIT_PASSED
@@ -26,7 +34,9 @@ from gatebot.github.pulls import changed_files
 from gatebot.plan import Job, affected_models, matches, select_jobs
 from gatebot.report import RenderOptions, fit_markdown, render_markdown
 from gatebot.results import atomic_write
-from gatebot.runner import base_worktree, remove_worktree, run_benchmark
+from gatebot.reuse import cost_line
+from gatebot.runner import base_worktree, remove_worktree
+from gatebot.runs import LocalCache, Runs, branch_lookup, cache_folder, scope_of
 from gatebot.verdict import GateReport, report_document
 from gatebot.workflow import Workflow
 
@@ -52,8 +62,8 @@ def gate_pull_request(ctx: Context, pr: PullRequest) -> int:
             "this pull request changes stored baselines: the comparison uses the changed files"
         )
     jobs = select_jobs(loaded.config, models=models)
-    report = _gate(ctx, gh, loaded, jobs, baselines_at=pr.base_sha, base_sha=pr.base_sha)
-    options = _write_report(ctx, loaded, report)
+    report, cost = _gate(ctx, gh, loaded, jobs, baselines_at=pr.base_sha, base_sha=pr.base_sha)
+    options = _write_report(ctx, loaded, report, cost=cost)
     if pr.from_fork:
         _bundle(ctx, pr, report_document(report), nothing_to_gate=False)
     else:
@@ -65,8 +75,8 @@ def gate_ref(ctx: Context, sha: str) -> int:
     """Gate every model at a commit (workflow_dispatch) against the baselines recorded for it."""
     loaded = ctx.load_config()
     gh = ctx.github()
-    report = _gate(ctx, gh, loaded, select_jobs(loaded.config), baselines_at=sha, base_sha=None)
-    options = _write_report(ctx, loaded, report)
+    report, cost = _gate(ctx, gh, loaded, select_jobs(loaded.config), baselines_at=sha, base_sha=None)
+    options = _write_report(ctx, loaded, report, cost=cost)
     publish_report(ctx, gh, report, options, sha=sha, pr=None, run_id=ctx.runner.run_id)
     return report.exit_code(fail_on_regression=ctx.settings.fail_on_regression)
 
@@ -79,16 +89,36 @@ def _gate(
     *,
     baselines_at: str,
     base_sha: str | None,
-) -> GateReport:
-    """The one call of the gate: baselines recorded at `baselines_at`, else a run of `base_sha`."""
-    return gate(
+) -> tuple[GateReport, str | None]:
+    """The one call of the gate: baselines recorded at `baselines_at`, else a run of `base_sha`; and
+    the report's line on what it cost."""
+    runs = _runs(ctx, gh, loaded)
+    folder = ctx.settings.results_dir
+    report = gate(
         loaded,
         jobs,
-        candidate=lambda job: run_benchmark(loaded, job, ctx.out_dir, log=ctx.log)[0],
+        candidate=runs.from_folder(loaded, folder, ctx.out_dir)
+        if folder
+        else runs.candidate(loaded, ctx.out_dir),
         source=_sources(ctx, gh, loaded, baselines_at),
         group=ctx.workflow.group,
-        run_base=_run_base(ctx, loaded, base_sha) if base_sha else None,
+        run_base=_run_base(ctx, loaded, base_sha, runs) if base_sha else None,
     )
+    return report, cost_line(runs.costs)
+
+
+def _runs(ctx: Context, gh: Client | None, loaded: LoadedConfig) -> Runs:
+    """Results reused from the baselines branch or this trust scope's cache folder, else run."""
+    scope = scope_of(
+        in_actions=True,
+        event_name=ctx.runner.event_name,
+        event_path=ctx.runner.event_path,
+        repository=ctx.runner.repository,
+    )
+    cache = LocalCache(cache_folder(loaded, override=ctx.settings.cache_dir, out_dir=ctx.out_dir), scope)
+    branch = loaded.config.gate.baselines_branch
+    lookups = [branch_lookup(BaselineStore(gh, ctx.runner.repository, branch=branch))] if gh else []
+    return Runs(log=ctx.log, cache=cache, lookups=lookups)
 
 
 def _sources(ctx: Context, gh: Client | None, loaded: LoadedConfig, base_sha: str) -> BaselineSource:
@@ -99,7 +129,7 @@ def _sources(ctx: Context, gh: Client | None, loaded: LoadedConfig, base_sha: st
     return BranchSource(gh, ctx.runner.repository, base_sha, loaded.config.gate.baselines_branch, files)
 
 
-def _run_base(ctx: Context, loaded: LoadedConfig, base_sha: str) -> RunBase:
+def _run_base(ctx: Context, loaded: LoadedConfig, base_sha: str, runs: Runs) -> RunBase:
     """Benchmark a job on the pull request's base commit, in a worktree of its own."""
 
     def run(job: Job) -> Found | None:
@@ -119,7 +149,8 @@ def _run_base(ctx: Context, loaded: LoadedConfig, base_sha: str) -> RunBase:
                 or job.benchmark not in base_loaded.config.benchmarks
             ):
                 return None
-            results, _ = run_benchmark(base_loaded, job, ctx.out_dir / "base", log=ctx.log)
+            label = f"{job.benchmark} for {job.model} on the base commit"
+            results, _ = runs.run(base_loaded, job, ctx.out_dir / "base", label=label)
         finally:
             remove_worktree(ctx.runner.workspace, worktree)
             shutil.rmtree(scratch, ignore_errors=True)
@@ -130,12 +161,15 @@ def _run_base(ctx: Context, loaded: LoadedConfig, base_sha: str) -> RunBase:
     return run
 
 
-def _write_report(ctx: Context, loaded: LoadedConfig, report: GateReport) -> RenderOptions:
+def _write_report(
+    ctx: Context, loaded: LoadedConfig, report: GateReport, *, cost: str | None = None
+) -> RenderOptions:
     """The report's files, job summary, annotations and outputs; the options to render it again."""
     options = RenderOptions(
         run_url=ctx.runner.run_url,
         full_report_hint=payloads.SUMMARY_HINT,
         max_flips_shown=loaded.config.gate.max_flips_shown,
+        cost_line=cost,
     )
     markdown = render_markdown(report, options)
     verdict_path, report_path = _report_files(report, markdown, ctx.out_dir)
