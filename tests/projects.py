@@ -2,7 +2,8 @@
 
 `write_project(root)` writes a model file, a dataset, a benchmark script and a `.gatebot.yml` that
 declares the script and the dataset as the benchmark's `inputs`. The benchmark appends one line per run
-to `runs.log` (`<model> <shard>/<shards> env=<GATEBOT_SHARD_INDEX>/<GATEBOT_SHARD_COUNT>`), scores the
+to `runs.log`, or to the file GATEBOT_RUNS_LOG names (`<model> <shard>/<shards> env=<GATEBOT_SHARD_INDEX>/
+<GATEBOT_SHARD_COUNT>`): a run of the base commit happens in a worktree of its own. It scores the
 examples of its shard (every `shards`-th one), and fails when a file `fail-shard-<index>` exists.
 A model's file holds its quality: an example scores 1 when its difficulty is below it.
 """
@@ -31,7 +32,7 @@ parser.add_argument("--shard", type=int, default=0)
 parser.add_argument("--shards", type=int, default=1)
 args = parser.parse_args()
 env = f"{os.environ.get('GATEBOT_SHARD_INDEX')}/{os.environ.get('GATEBOT_SHARD_COUNT')}"
-with open(here / "runs.log", "a") as log:
+with open(os.environ.get("GATEBOT_RUNS_LOG") or here / "runs.log", "a") as log:
     log.write(f"{args.model} {args.shard}/{args.shards} env={env}\\n")
 if (here / f"fail-shard-{args.shard}").exists():
     sys.exit(f"shard {args.shard} failed on purpose")
@@ -96,6 +97,6 @@ def set_quality(root: Path, quality: str) -> None:
 
 
 def runs(root: Path) -> list[str]:
-    """The lines the benchmark wrote, one per run."""
-    log = root / "runs.log"
+    """The lines the benchmark wrote, one per run (`root` is the project, or the GATEBOT_RUNS_LOG file)."""
+    log = root if root.suffix == ".log" else root / "runs.log"
     return log.read_text().splitlines() if log.exists() else []
