@@ -93,11 +93,6 @@ def _act() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
-def tool_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("toolcache")
-
-
 class ActRepo:
     def __init__(self, root: Path, fake: FakeGitHub, tool_cache: Path) -> None:
         self.root = root

@@ -1,0 +1,140 @@
+"""The README's sharded workflow run by a real Actions runner (act) against the fake GitHub: a plan job
+prints the matrix, one job per shard runs `gatebot run --shard`, and a final job gates the merged results,
+comments and sets the check once.
+
+act runs `strategy.matrix` and `needs:`, but `actions/upload-artifact` and `download-artifact` need
+GitHub's artifact service, which act cannot provide offline. Here, and only here, the shard jobs copy
+their partial results into a folder on the host and the final job copies them back: those two `cp` steps
+stand in for the upload and download steps of the README's workflow.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_action_with_act import ActRepo, _checks
+from tests.fakegithub import FakeGitHub
+from tests.fakegithub import events as payloads
+from tests.projects import MODEL, WORSE, runs, write_project
+
+pytestmark = pytest.mark.e2e
+
+SHARDED_WORKFLOW = """\
+name: gate
+on:
+  pull_request:
+    types: [opened, synchronize, reopened]
+permissions:
+  contents: read
+  pull-requests: write
+  checks: write
+env:
+  GATEBOT_RUNS_LOG: {runs_log}
+jobs:
+  plan:
+    runs-on: ubuntu-latest
+    outputs:
+      matrix: ${{{{ steps.plan.outputs.matrix }}}}
+    steps:
+      - uses: actions/checkout@v4
+      - uses: ./.gatebot-action
+        with:
+          mode: install
+      - id: plan
+        env:
+          GITHUB_TOKEN: ${{{{ github.token }}}}
+        run: |
+          matrix="$(gatebot plan --from-event)"
+          echo "matrix=$matrix" >> "$GITHUB_OUTPUT"
+  shard:
+    needs: plan
+    if: needs.plan.outputs.matrix != '{{"include":[]}}'
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix: ${{{{ fromJSON(needs.plan.outputs.matrix) }}}}
+    env:
+      PARTS: {parts}/${{{{ matrix.benchmark }}}}-${{{{ matrix.index }}}}
+    steps:
+      - uses: actions/checkout@v4
+      - uses: ./.gatebot-action
+        with:
+          mode: install
+      - env:
+          MODEL: ${{{{ matrix.model }}}}
+          BENCHMARK: ${{{{ matrix.benchmark }}}}
+          SHARD: ${{{{ matrix.shard }}}}
+        run: gatebot run --model "$MODEL" --benchmark "$BENCHMARK" --shard "$SHARD" --out "$PARTS"
+      - run: cp -r "$PARTS/." "{exchange}/"   # in the README: actions/upload-artifact
+  gate:
+    needs: [plan, shard]
+    if: ${{{{ !cancelled() }}}}
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: mkdir -p "{downloaded}" && cp -r "{exchange}/." "{downloaded}/"   # actions/download-artifact
+      - uses: ./.gatebot-action
+        with:
+          results-dir: {downloaded}
+"""
+
+
+class ShardedRepo(ActRepo):
+    """The act repository of tests/e2e/test_action_with_act.py, holding the counting project instead of
+    the demo, with three shards and the sharded workflow."""
+
+    def __init__(self, root: Path, fake: FakeGitHub, tool_cache: Path, *, fail_shard: int | None) -> None:
+        super().__init__(root, fake, tool_cache)
+        for entry in root.iterdir():
+            if entry.name not in {".git", ".gatebot-action", ".github"}:
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        write_project(root, shards=3, quality=WORSE)
+        if fail_shard is not None:
+            (root / f"fail-shard-{fail_shard}").write_text("this shard's job fails\n")
+        host = root.parent
+        self.runs_log = host / "runs.log"
+        exchange = host / "exchange"
+        exchange.mkdir()
+        workflow = SHARDED_WORKFLOW.format(
+            runs_log=self.runs_log,
+            parts=host / "parts",
+            exchange=exchange,
+            downloaded=host / "downloaded",
+        )
+        (root / ".github" / "workflows" / "gate.yml").write_text(workflow)
+        self._git("add", "-A")
+        self._git("-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qm", "sharded qa")
+
+
+def _opened(repo: ShardedRepo) -> dict:
+    event = payloads.load("pull_request.opened")
+    repo.pull_request(event, [f"models/{MODEL}.txt"])
+    return event
+
+
+def test_act_three_shards_and_a_merge__one_comment_one_check(
+    tmp_path: Path, fake_github: FakeGitHub, tool_cache: Path
+) -> None:
+    repo = ShardedRepo(tmp_path / "repo", fake_github, tool_cache, fail_shard=None)
+    run = repo.act("pull_request", _opened(repo), "gate.yml")
+    assert run.returncode != 0, run.stdout[-3000:]  # the gate job fails on the regression
+    assert sorted(runs(repo.runs_log)) == [f"{MODEL} {i}/3 env={i}/3" for i in range(3)], run.stdout[-3000:]
+    (comment,) = repo.repo.comments_on(2)
+    assert "### ❌ gatebot: 3 regressions" in comment.body
+    assert "qa for qa-bot: ran in 3 shards, " in comment.body
+    assert [c.conclusion for c in _checks(repo.repo)] == ["failure"]
+
+
+def test_act_missing_shard__failed_check_names_it(
+    tmp_path: Path, fake_github: FakeGitHub, tool_cache: Path
+) -> None:
+    repo = ShardedRepo(tmp_path / "repo", fake_github, tool_cache, fail_shard=1)
+    run = repo.act("pull_request", _opened(repo), "gate.yml")
+    assert run.returncode != 0
+    assert repo.repo.comments_on(2) == []
+    (check,) = _checks(repo.repo)
+    assert check.conclusion == "failure", run.stdout[-3000:]
+    assert "qa-bot/qa: shard 1/3 is missing (have 0/3, 2/3)" in (check.summary or ""), run.stdout[-3000:]
