@@ -5,11 +5,13 @@ comments and sets the check once.
 act runs `strategy.matrix` and `needs:`, but `actions/upload-artifact` and `download-artifact` need
 GitHub's artifact service, which act cannot provide offline. Here, and only here, the shard jobs copy
 their partial results into a folder on the host and the final job copies them back: those two `cp` steps
-stand in for the upload and download steps of the README's workflow.
+replace the upload and download steps of the README's workflow, which is otherwise run as written
+(with this checkout of the action and act's own checkout).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -22,64 +24,24 @@ from tests.projects import MODEL, WORSE, runs, write_project
 
 pytestmark = pytest.mark.e2e
 
-SHARDED_WORKFLOW = """\
-name: gate
-on:
-  pull_request:
-    types: [opened, synchronize, reopened]
-permissions:
-  contents: read
-  pull-requests: write
-  checks: write
-env:
-  GATEBOT_RUNS_LOG: {runs_log}
-jobs:
-  plan:
-    runs-on: ubuntu-latest
-    outputs:
-      matrix: ${{{{ steps.plan.outputs.matrix }}}}
-    steps:
-      - uses: actions/checkout@v4
-      - uses: ./.gatebot-action
-        with:
-          mode: install
-      - id: plan
-        env:
-          GITHUB_TOKEN: ${{{{ github.token }}}}
-        run: |
-          matrix="$(gatebot plan --from-event)"
-          echo "matrix=$matrix" >> "$GITHUB_OUTPUT"
-  shard:
-    needs: plan
-    if: needs.plan.outputs.matrix != '{{"include":[]}}'
-    runs-on: ubuntu-latest
-    strategy:
-      fail-fast: false
-      matrix: ${{{{ fromJSON(needs.plan.outputs.matrix) }}}}
-    env:
-      PARTS: {parts}/${{{{ matrix.benchmark }}}}-${{{{ matrix.index }}}}
-    steps:
-      - uses: actions/checkout@v4
-      - uses: ./.gatebot-action
-        with:
-          mode: install
-      - env:
-          MODEL: ${{{{ matrix.model }}}}
-          BENCHMARK: ${{{{ matrix.benchmark }}}}
-          SHARD: ${{{{ matrix.shard }}}}
-        run: gatebot run --model "$MODEL" --benchmark "$BENCHMARK" --shard "$SHARD" --out "$PARTS"
-      - run: cp -r "$PARTS/." "{exchange}/"   # in the README: actions/upload-artifact
-  gate:
-    needs: [plan, shard]
-    if: ${{{{ !cancelled() }}}}
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - run: mkdir -p "{downloaded}" && cp -r "{exchange}/." "{downloaded}/"   # actions/download-artifact
-      - uses: ./.gatebot-action
-        with:
-          results-dir: {downloaded}
-"""
+ROOT = Path(__file__).resolve().parents[2]
+MARKER = "# The sharded gate: plan the matrix, run each shard, gate once\n"
+_UPLOAD = re.compile(r"^( +)- uses: actions/upload-artifact@.*\n(?:\1  .*\n)*", re.M)
+_DOWNLOAD = re.compile(r"^( +)- uses: actions/download-artifact@.*\n(?:\1  .*\n)*", re.M)
+
+
+def readme_workflow(*, exchange: Path, runs_log: Path) -> str:
+    """The README's sharded workflow, made runnable here: this action from its folder, act's own
+    checkout, and a folder on the host instead of the artifact actions."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8").split(MARKER, 1)[1].split("```", 1)[0]
+    text = re.sub(r"uses: actions/checkout@.*", "uses: actions/checkout@v4", text)
+    text = re.sub(r"uses: gatebot/gatebot@.*", "uses: ./.gatebot-action", text)
+    text, uploads = _UPLOAD.subn(lambda m: f'{m.group(1)}- run: cp -r shards/. "{exchange}/"\n', text)
+    text, downloads = _DOWNLOAD.subn(
+        lambda m: f'{m.group(1)}- run: mkdir -p shards && cp -r "{exchange}/." shards/\n', text
+    )
+    assert (uploads, downloads) == (1, 1), "the README's sharded workflow lost its artifact steps"
+    return text.replace("permissions: {}\n", f"permissions: {{}}\nenv:\n  GATEBOT_RUNS_LOG: {runs_log}\n", 1)
 
 
 class ShardedRepo(ActRepo):
@@ -98,12 +60,7 @@ class ShardedRepo(ActRepo):
         self.runs_log = host / "runs.log"
         exchange = host / "exchange"
         exchange.mkdir()
-        workflow = SHARDED_WORKFLOW.format(
-            runs_log=self.runs_log,
-            parts=host / "parts",
-            exchange=exchange,
-            downloaded=host / "downloaded",
-        )
+        workflow = readme_workflow(exchange=exchange, runs_log=self.runs_log)
         (root / ".github" / "workflows" / "gate.yml").write_text(workflow)
         self._git("add", "-A")
         self._git("-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qm", "sharded qa")
