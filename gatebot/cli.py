@@ -84,7 +84,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
             "nothing to run: the config names no model with a benchmark", "add models: to the config"
         )
     out_dir = _out_dir(args, settings)
-    runs = scaling.runs_for(settings, loaded, out_dir, reuse=not args.no_reuse)
+    runs = scaling.runs_for(settings, loaded, reuse=not args.no_reuse)
     for job in jobs:
         shard = scaling.shard_for(args.shard, loaded, job.benchmark)
         part = "" if shard.whole else f" (shard {shard})"
@@ -115,9 +115,7 @@ def cmd_merge(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int
 def cmd_cache_key(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
     loaded = _config(args, settings)
     jobs = select_jobs(loaded.config, models=args.model or (), benchmarks=args.benchmark or ())
-    out.write(
-        scaling.cache_key_lines(settings, loaded, jobs, shard=args.shard, out_dir=_out_dir(args, settings))
-    )
+    out.write(scaling.cache_key_lines(settings, loaded, jobs, shard=args.shard))
     return EXIT_PASSED
 
 
@@ -144,7 +142,7 @@ def cmd_gate(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
     )
     source = FileSource(store, label=label)
     out_dir = _out_dir(args, settings)
-    runs = scaling.runs_for(settings, loaded, out_dir, reuse=not args.no_reuse)
+    runs = scaling.runs_for(settings, loaded, reuse=not args.no_reuse)
     folder = Path(args.results_dir) if args.results_dir else settings.results_dir
     candidate = runs.from_folder(loaded, folder, out_dir) if folder else runs.candidate(loaded, out_dir)
     report = gate(loaded, jobs, candidate=candidate, source=source)
@@ -362,7 +360,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
         "cache-key", help="print the actions/cache key, restore prefix and path of the reusable results"
     )
     with_config(p)
-    with_selection(p)
+    p.add_argument("--model", action="append", metavar="M", help="only this model (repeatable)")
+    p.add_argument("--benchmark", action="append", metavar="B", help="only this benchmark (repeatable)")
     p.add_argument("--shard", metavar="I/N", help="the key of this shard's results (as `run --shard`)")
     p.set_defaults(func=cmd_cache_key)
 

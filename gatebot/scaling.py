@@ -38,15 +38,15 @@ def scope(settings: Settings) -> str:
     )
 
 
-def cache_dir(settings: Settings, loaded: LoadedConfig, out_dir: Path) -> Path:
-    return cache_folder(loaded, override=settings.cache_dir, out_dir=out_dir)
+def cache_dir(settings: Settings, loaded: LoadedConfig) -> Path:
+    """The cache folder. Its default lies in the settings' output folder, never in a `--out` folder:
+    the folder a shard's results go to is uploaded, and the cache need not travel with it."""
+    return cache_folder(loaded, override=settings.cache_dir, out_dir=settings.out_dir)
 
 
-def runs_for(
-    settings: Settings, loaded: LoadedConfig, out_dir: Path, *, reuse: bool, log: IO[str] | None = None
-) -> Runs:
+def runs_for(settings: Settings, loaded: LoadedConfig, *, reuse: bool, log: IO[str] | None = None) -> Runs:
     """Runs that reuse results from the cache folder of this trust scope (the CLI has no branch)."""
-    cache = LocalCache(cache_dir(settings, loaded, out_dir), scope(settings))
+    cache = LocalCache(cache_dir(settings, loaded), scope(settings))
     return Runs(log=log or sys.stderr, cache=cache, reuse=reuse)
 
 
@@ -140,7 +140,7 @@ def merge_folders(folders: Sequence[Path], out_dir: Path) -> list[str]:
 
 
 def cache_key_lines(
-    settings: Settings, loaded: LoadedConfig, jobs: Sequence[Job], *, shard: str | None, out_dir: Path
+    settings: Settings, loaded: LoadedConfig, jobs: Sequence[Job], *, shard: str | None
 ) -> str:
     """`key=`, `restore-keys=` and `path=` lines, to append to `$GITHUB_OUTPUT` for `actions/cache`."""
     keys: list[ReuseKey] = []
@@ -159,5 +159,5 @@ def cache_key_lines(
         if isinstance(made, ReuseKey):
             keys.append(made)
     key, prefix = cache_key(keys, scope(settings))
-    folder = cache_dir(settings, loaded, out_dir).resolve()
+    folder = cache_dir(settings, loaded).resolve()
     return f"key={key}\nrestore-keys={prefix}\npath={folder}\n"
