@@ -69,6 +69,12 @@ class StagePlan(BaseModel):
         default=(), description="What the pull request changes of those settings (in force once merged)."
     )
     max_flips_shown: int = Field(ge=0, description="Example flips the comment lists.")
+    trust_scope: str = Field(
+        default="repository",
+        pattern=r"^(local|repository|fork-[a-z0-9._-]{1,200})$",
+        description="Whose code runs (`gatebot.reuse.trust_scope`): the cache folder's results of this "
+        "scope only are reused, and what runs is kept there for it.",
+    )
 
     @field_validator("activity")
     @classmethod
@@ -127,6 +133,11 @@ class Handoff:
         return self.root / "baselines"
 
     @property
+    def reused(self) -> Path:
+        """Results the plan stage found on the baselines branch for a job's exact digests."""
+        return self.root / "reused"
+
+    @property
     def verdict(self) -> Path:
         return self.root / "verdict.json"
 
@@ -139,7 +150,7 @@ class Handoff:
 
     def clear(self) -> None:
         """Remove what an earlier run left (gatebot's own names only: the folder may be the user's)."""
-        for path in (self.baselines, self.root / "results"):
+        for path in (self.baselines, self.reused, self.root / "results"):
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
         for path in (self.verdict, self.error):
@@ -187,7 +198,7 @@ class Handoff:
         ran = [Job(v.model, v.benchmark) for v in report.verdicts]
         if ran != list(plan.jobs):
             raise InputError(f"{where} is not for the planned runs", "was it written by gatebot?")
-        return GateReport(tuple(_checked(v) for v in report.verdicts))
+        return GateReport(tuple(_checked(v) for v in report.verdicts), report.costs)
 
     def read_results(self, plan: StagePlan) -> list[Results]:
         """The results of every planned job, each checked to be that job's."""

@@ -32,6 +32,8 @@ PURE = (
     "gating.py",
     "policy.py",
     "baselines/layout.py",
+    "reuse.py",
+    "shards.py",
 )
 FORBIDDEN_IMPORTS = (
     "os",
