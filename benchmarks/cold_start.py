@@ -75,12 +75,12 @@ def one_round(*, warm: bool) -> tuple[dict[str, float], float]:
         output.touch()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))}
         env.update(RUNNER_TEMP=str(folder), GITHUB_OUTPUT=str(output), GATEBOT_ACTION_PATH=str(ROOT))
-        env["PS4"] = "+${EPOCHREALTIME} "
         if not warm:
             env["PIP_NO_CACHE_DIR"] = "1"
         used, started = _cpu(), time.time()
         done = subprocess.run(
-            ["bash", "-x", "-c", _step("install")],
+            # PS4 set in the script: bash ignores one from the environment when run as root.
+            ["bash", "-c", "PS4='+${EPOCHREALTIME} '\nset -x\n" + _step("install")],
             env=env,
             check=True,
             stdout=subprocess.DEVNULL,
