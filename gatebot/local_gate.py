@@ -65,7 +65,10 @@ def gate_locally(loaded: LoadedConfig, jobs: list[Job], how: LocalGate, *, log: 
         source=FileSource(how.store, label=label),
         run_base=run_ref(loaded, how.base, how.out_dir / "base", runs, log=log) if how.base else None,
     )
-    report = dataclasses.replace(report, costs=tuple(runs.costs))
+    if runs.keyed or how.results_dir is not None:
+        # The footer when some job's results could have been reused, or came from other jobs: a run of
+        # benchmarks that declare no `inputs` reports as it always did.
+        report = dataclasses.replace(report, costs=tuple(runs.costs))
     ran_base = how.base if loaded.config.gate.missing_baseline == "run-base" else None
     for verdict in report.verdicts:
         if verdict.baseline_source is None:

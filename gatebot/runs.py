@@ -161,6 +161,9 @@ class Runs:
     lookups: Sequence[Lookup] = ()
     reuse: bool = True
     costs: list[Cost] = field(default_factory=list)
+    keyed: bool = False
+    """True once a job had a reuse key: its results could have been reused, so saying whether they were
+    tells something."""
 
     def run(
         self,
@@ -188,6 +191,7 @@ class Runs:
                 print(f"gatebot: {label}: results are not reused: {made}", file=self.log)
             else:
                 key = made
+                self.keyed = True
                 found = self._find(key)
                 if found is not None:
                     path = results_path(out_dir, job, shard)
