@@ -193,6 +193,13 @@ def _measuremetric_design(
     """Test one metric overall and per slice (or find that it cannot be compared)."""
     if pm.unscored:
         scored = pm.compared_common + pm.unscored
+        unscored = decision.too_few_scored(
+            compared=pm.compared_common, scored=scored, wants_gate=pm.gated, min_overlap=gate.min_overlap
+        )
+        if unscored is not None:
+            out.notes.append(f"{pm.name} cannot be compared: {unscored.reason}.")
+            out.rows.append(_unscored_row(pm, unscored))
+            return
         what = (
             "left out"
             if gate.missing_examples == "drop" or pm.direction is None
@@ -202,12 +209,6 @@ def _measuremetric_design(
             f"{pm.name}: {pm.unscored} of the {scored} examples the baseline scored have no score in the "
             f"candidate; {what}."
         )
-        unscored = decision.too_few_scored(
-            compared=pm.compared_common, scored=scored, wants_gate=pm.gated, min_overlap=gate.min_overlap
-        )
-        if unscored is not None:
-            out.rows.append(_unscored_row(pm, unscored))
-            return
     config = pm.config
     mode = config.mode if config is not None else "regression"
     margin = config.min_effect if config is not None else 0.0
@@ -709,8 +710,7 @@ def _aggregate_row(name: str, baseline: Results, candidate: Results, config: Con
         candidate=c,
         delta=delta,
         test="threshold" if threshold else "none",
-        # A gated metric missing from the candidate shows its baseline in the metric's own units.
-        fraction_scale=fraction and not (c is None and decided.gated),
+        fraction_scale=fraction,
         min_effect=mconf.min_effect if threshold and mconf is not None else None,
         reason=decided.reason,
     )

@@ -125,7 +125,8 @@ class BenchmarkConfig(_Strict):
     )
     id_column: str = Field(default="id", description="jsonl/csv: the column holding the example id.")
     metric_columns: list[str] | None = Field(
-        default=None, description="jsonl/csv: the metric columns (default: every numeric column)."
+        default=None,
+        description="jsonl/csv: the metric columns (default: the numeric columns named like scores).",
     )
     timeout: float = Field(
         default=3600.0,

@@ -384,7 +384,11 @@ def too_few_scored(*, compared: int, scored: int, wants_gate: bool, min_overlap:
         return None
     return Decision(
         status=Status.INCOMPARABLE,
-        reason=f"the candidate scored only {compared} of the {scored} examples the baseline scored",
+        reason=(
+            f"the candidate scored only {compared} of the {scored} examples the baseline scored "
+            f"({compared / scored:.0%}, below gate.min_overlap {min_overlap:.0%}); score the missing "
+            "examples, or lower gate.min_overlap to compare the ones scored"
+        ),
         gated=True,
     )
 
@@ -406,10 +410,12 @@ def verdict_outcome(
     return Outcome.PASSED
 
 
-def missing_baseline(candidate: Results, *, policy: str) -> Verdict:
+def missing_baseline(candidate: Results, *, policy: str, config: Config | None = None) -> Verdict:
     """The verdict when no baseline exists for the candidate's model and benchmark.
 
     It passes under `missing_baseline: pass`; otherwise the outcome is `no_baseline`, which fails the gate.
+    Each metric is shown as the comparison would show it: declared and gated as `config` says, in
+    percent where its values (per example when there are examples) are rates.
     """
     note = (
         # Plain text, as every note: the report escapes it, so markdown here would show as entities.
@@ -417,22 +423,31 @@ def missing_baseline(candidate: Results, *, policy: str) -> Verdict:
         "first run. Record one with gatebot baseline save, or let the Action record it on the next push "
         "to the default branch."
     )
+    # pairing -> measure -> decision: imported here, where the comparison's own metric rules are needed.
+    from gatebot.pairing import direction_of, shown_as_percent, wants_gate  # noqa: PLC0415
+
     outcome = Outcome.PASSED if policy == "pass" else Outcome.NO_BASELINE
-    rows = tuple(
-        Row(
+    judged = config if config is not None else Config()
+    examples = candidate.examples
+
+    def row(name: str, value: float) -> Row:
+        declared = judged.metrics.get(name)
+        per_example = examples.scores.get(name) if examples is not None else None
+        return Row(
             metric=name,
             status=Status.ADDED,
-            gated=False,
-            declared=False,
-            direction=None,
+            gated=wants_gate(name, judged, candidate, candidate),
+            declared=declared is not None,
+            direction=direction_of(name, judged, candidate, candidate),
             n=0,
             baseline=None,
             candidate=value,
             delta=None,
             reason="no baseline",
+            fraction_scale=shown_as_percent(declared, value if per_example is None else per_example),
         )
-        for name, value in candidate.metrics.items()
-    )
+
+    rows = tuple(row(name, value) for name, value in candidate.metrics.items())
     return Verdict(
         model=candidate.model,
         benchmark=candidate.benchmark,

@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 
 from gatebot.baselines import BaselineSource, Found
+from gatebot.baselines.layout import slice_means
 from gatebot.compare import compare, compare_run
 from gatebot.config import LoadedConfig
 from gatebot.decision import attach_reference, missing_baseline
@@ -56,7 +57,7 @@ def gate(
             with group(f"gatebot: {job.benchmark} for {job.model} on the base commit"):
                 found = run_base(job)
         if found is None:
-            verdicts.append(missing_baseline(results, policy=config.gate.missing_baseline))
+            verdicts.append(missing_baseline(results, policy=config.gate.missing_baseline, config=config))
             continue
         verdicts.append(None)
         compared.append((job, results, found))
@@ -73,7 +74,7 @@ def gate(
         if config.gate.trend_points:
             history = source.trend(job.model, job.benchmark, config.gate.trend_points)
             if history:
-                point = TrendPoint("this run", dict(results.metrics))
+                point = TrendPoint("this run", dict(results.metrics), slice_means(results))
                 judged_verdict = replace(judged_verdict, trend=(*history, point))
         out.append(judged_verdict)
     return GateReport(tuple(out))

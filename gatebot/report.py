@@ -22,7 +22,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from gatebot import __version__
+from gatebot import __version__, numbers
 from gatebot.markdown import escape_md, table
 from gatebot.markdown import trusted as _trusted
 from gatebot.reuse import cost_line
@@ -56,19 +56,25 @@ def fmt_value(value: float | None, fraction: bool) -> Markup:
 
 
 def signed_delta(delta: float | None, fraction: bool) -> Markup:
-    """A change: points for 0..1 metrics (`+4.2 pts`), the metric's own units otherwise."""
+    """A change alone: points for 0..1 metrics (`+4.2 pts`), the metric's own units otherwise."""
     if delta is None or not math.isfinite(delta):
         return _trusted("–")
-    return _trusted(f"{delta * 100:+.1f} pts" if fraction else f"{delta:+.4g}")
+    return _trusted(numbers.change(delta, fraction=fraction)[0])
 
 
-def ci(low: float | None, high: float | None, fraction: bool) -> Markup:
-    """A confidence interval in the units of `signed_delta`."""
-    if low is None or high is None:
-        return _trusted("")
-    if fraction:
-        return _trusted(f"[{low * 100:+.1f}, {high * 100:+.1f}]")
-    return _trusted(f"[{low:+.3g}, {high:+.3g}]")
+def row_change(row: Row) -> Markup:
+    """A row's change and interval, in the decimals its interval needs: the one rule for every row."""
+    if row.delta is None or not math.isfinite(row.delta):
+        return _trusted("–")
+    text, interval = numbers.change(row.delta, row.ci_low, row.ci_high, fraction=row.fraction_scale)
+    return _trusted(f"{text} {interval}".strip())
+
+
+def row_delta(row: Row) -> Markup:
+    """A row's change without its interval (a check title), in the decimals `row_change` uses."""
+    if row.delta is None or not math.isfinite(row.delta):
+        return _trusted("–")
+    return _trusted(numbers.change(row.delta, row.ci_low, row.ci_high, fraction=row.fraction_scale)[0])
 
 
 def pvalue(p: float | None) -> Markup:
@@ -90,10 +96,7 @@ def pct(value: float) -> Markup:
 
 
 def _delta_cell(row: Row) -> Markup:
-    if row.delta is None:
-        return _trusted("–")
-    interval = ci(row.ci_low, row.ci_high, row.fraction_scale)
-    return _trusted(f"{signed_delta(row.delta, row.fraction_scale)} {interval}".strip())
+    return row_change(row)
 
 
 def _status_cell(row: Row) -> Markup:
@@ -121,7 +124,7 @@ def _reference_cell(row: Row | None) -> Markup:
     if row is None or row.delta is None:
         return _trusted("–")
     icon = {Status.REGRESSED: "🔴", Status.IMPROVED: "🟢"}.get(row.status, "⚪")
-    return _trusted(f"{signed_delta(row.delta, row.fraction_scale)} {icon}")
+    return _trusted(f"{row_change(row)} {icon}")
 
 
 def metrics_table(verdict: Verdict) -> Markup:
@@ -153,30 +156,47 @@ def _mermaid_text(value: str) -> str:
     return _MERMAID_UNSAFE.sub("_", value)[:60]
 
 
+_REGRESSED_COLOUR = "#cf222e"
+_TREND_COLOUR = "#0969da"
+"""GitHub's own red and blue: a line that reads in its light and dark themes."""
+
+
 def trend_charts(verdict: Verdict) -> list[Markup]:
-    """A mermaid `xychart-beta` per gated metric: the recorded baselines, then the candidate."""
+    """A mermaid `xychart-beta` of what the verdict is about, over the recorded baselines then the
+    candidate: each regressed metric on the slice where it regressed (in red), or else each gated
+    metric overall. A record made before slices were recorded has no point on a slice's chart."""
     if len(verdict.trend) < 2:
         return []
+    regressed = [r for r in verdict.regressions if r.status is Status.REGRESSED]
+    drawn = regressed[:_MAX_TOP_REGRESSIONS] or [r for r in verdict.rows if r.gated]
+    colour = _REGRESSED_COLOUR if regressed else _TREND_COLOUR
     charts = []
-    for row in verdict.rows:
-        if not row.gated:
-            continue
-        points = [(p.label, p.metrics[row.metric]) for p in verdict.trend if row.metric in p.metrics]
+    for row in drawn:
+        label = row.slice_label if row.slice_key is not None else None
+        points = [
+            (p.label, value)
+            for p in verdict.trend
+            if (value := (p.metrics if label is None else p.slices.get(label, {})).get(row.metric))
+            is not None
+        ]
         if len(points) < 2:
             continue
         scale = 100.0 if row.fraction_scale else 1.0
         values = [v * scale for _, v in points]
         low, high = min(values), max(values)
         pad = (high - low) * 0.2 or abs(high) * 0.05 or 1.0
-        labels = ", ".join(f'"{_mermaid_text(label)}"' for label, _ in points)
+        labels = ", ".join(f'"{_mermaid_text(point)}"' for point, _ in points)
         unit = " (%)" if row.fraction_scale else ""
-        name = _mermaid_text(f"{row.metric}{unit}")
+        where = f" on {label}" if label is not None else ""
+        name = _mermaid_text(f"{row.metric}{where}{unit}")
         charts.append(
             _trusted(
-                "```mermaid\nxychart-beta\n"
+                "```mermaid\n"
+                f'%%{{init: {{"themeVariables": {{"xyChart": {{"plotColorPalette": "{colour}"}}}}}}}}%%\n'
+                "xychart-beta\n"
                 f'    title "{name}: recorded baselines, then this pull request"\n'
                 f"    x-axis [{labels}]\n"
-                f'    y-axis "{name}" {low - pad:.4g} --> {high + pad:.4g}\n'
+                f'    y-axis "{_mermaid_text(row.metric + unit)}" {low - pad:.4g} --> {high + pad:.4g}\n'
                 f"    line [{', '.join(f'{v:.4g}' for v in values)}]\n```"
             )
         )
@@ -241,11 +261,10 @@ def _regression_phrase(row: Row) -> Markup:
     if row.status is Status.REMOVED:
         return _trusted(f"**{escape_md(row.metric)}** is missing from the candidate")
     where = _trusted(f" on {escape_md(row.slice_label)}") if row.slice_key is not None else ""
-    interval = ci(row.ci_low, row.ci_high, row.fraction_scale)
-    delta = signed_delta(row.delta, row.fraction_scale)
+    moved = row_change(row)
     if row.status is Status.NOT_SHOWN:
-        return _trusted(f"**{escape_md(row.metric)}**{where} {_not_shown(row)}: {delta} {interval}".strip())
-    return _trusted(f"**{escape_md(row.metric)}**{where} {delta} {interval}".strip())
+        return _trusted(f"**{escape_md(row.metric)}**{where} {_not_shown(row)}: {moved}")
+    return _trusted(f"**{escape_md(row.metric)}**{where} {moved}")
 
 
 def _not_shown(row: Row) -> str:
@@ -306,7 +325,8 @@ def _headline(report: GateReport) -> Headline:
             return _inconclusive(report, fails=True)
         return _worse_than_reference(report)
     if outcome is Outcome.INCOMPARABLE:
-        return _INCOMPARABLE
+        regressions = [r for v in report.verdicts for r in v.regressions]
+        return _also_regressed(report, regressions) if regressions else _INCOMPARABLE
     if outcome is Outcome.NO_BASELINE:
         return _NO_BASELINE
     if outcome is Outcome.INCONCLUSIVE:
@@ -391,35 +411,45 @@ def _regressed(report: GateReport, regressions: Sequence[Row]) -> Headline:
         and any(g.metric == r.metric and g.slice_key for g in v.regressions)
     ]
     if hidden:
-        moves = ", ".join(
-            f"{escape_md(r.metric)} {signed_delta(r.delta, r.fraction_scale)} "
-            f"{ci(r.ci_low, r.ci_high, r.fraction_scale)}".strip()
-            for r in hidden
-        )
+        moves = ", ".join(f"{escape_md(r.metric)} {row_change(r)}" for r in hidden)
         lead += f" Overall it looks better ({moves}): the average hides the slice that got worse."
     first = regressions[0]
     if first.status is Status.REMOVED:
         title = f"{first.metric} is missing from the candidate"
     elif first.status is Status.NOT_SHOWN:
-        title = f"{first.metric} {_not_shown(first)}: {signed_delta(first.delta, first.fraction_scale)}"
+        title = f"{first.metric} {_not_shown(first)}: {row_delta(first)}"
     else:
         where = f" on {first.slice_label}" if first.slice_key is not None else ""
         more = f" (+{len(regressions) - 1} more)" if len(regressions) > 1 else ""
-        title = f"{count}: {first.metric}{where} {signed_delta(first.delta, first.fraction_scale)}{more}"
+        title = f"{count}: {first.metric}{where} {row_delta(first)}{more}"
     return Headline(head=_trusted(f"❌ gatebot: {count}"), lead=_trusted(lead), title=title)
+
+
+def _also_regressed(report: GateReport, regressions: Sequence[Row]) -> Headline:
+    """Some metric cannot be compared, and another regressed: the regression is not hidden behind it."""
+    found = _regressed(report, regressions)
+    unknown = [
+        r.metric for v in report.verdicts for r in v.rows if r.gated and r.status is Status.INCOMPARABLE
+    ]
+    what = ", ".join(dict.fromkeys(unknown)) or "some runs"
+    return Headline(
+        head=_trusted(f"{found.head}; {escape_md(what)} cannot be compared"),
+        lead=_trusted(f"{found.lead} {escape_md(what)} cannot be compared either (see below)."),
+        title=f"{found.title}; {what} cannot be compared",
+    )
 
 
 def _worse_than_reference(report: GateReport) -> Headline:
     """Failed on the reference model alone (`gate_on_reference`): no row of its own regressed."""
     versus = [(v.reference.model, r) for v in report.verdicts if v.reference for r in v.reference_regressions]
     parts = "; ".join(
-        f"**{escape_md(r.metric)}** {signed_delta(r.delta, r.fraction_scale)} vs {escape_md(model)}"
+        f"**{escape_md(r.metric)}** {row_delta(r)} vs {escape_md(model)}"
         for model, r in versus[:_MAX_TOP_REGRESSIONS]
     )
     title = "Regression"
     if versus:
         model, row = versus[0]
-        title = f"Worse than {model}: {row.metric} {signed_delta(row.delta, row.fraction_scale)}"
+        title = f"Worse than {model}: {row.metric} {row_delta(row)}"
     return Headline(
         head=_trusted("❌ gatebot: worse than the reference model"),
         lead=_trusted(f"Regressed against the reference: {parts}."),
@@ -515,7 +545,7 @@ def _footnotes(verdict: Verdict) -> list[Markup]:
         notes.append(
             _trusted(
                 f"Against {escape_md(verdict.reference.model)}'s baseline, "
-                f"{escape_md(row.metric)} regressed {signed_delta(row.delta, row.fraction_scale)}: "
+                f"{escape_md(row.metric)} regressed {row_delta(row)}: "
                 "it no longer beats the model it started from."
             )
         )
@@ -594,7 +624,8 @@ def _provenance_line(prov: Mapping[str, Any]) -> str:
         parts.append(f"commit {commit[:12]}")
     created = prov.get("created_at")
     if isinstance(created, str) and created:
-        parts.append(created)
+        # When the benchmark ran; a baseline's "recorded" time above is when the branch got it.
+        parts.append(f"run {created}")
     digest = prov.get("model_digest")
     if isinstance(digest, str) and digest:
         parts.append(f"model {digest[:19]}")
@@ -615,8 +646,6 @@ def _environment() -> jinja2.Environment:
     env.filters.update(
         md=escape_md,
         value=fmt_value,
-        signed_delta=signed_delta,
-        ci=ci,
         pvalue=pvalue,
         pct=pct,
         safe_url=safe_url,

@@ -407,17 +407,22 @@ def run_benchmark(
     they were written. `digests`, when the caller computed them already, are recorded as they are."""
     spec = loaded.config.benchmarks[job.benchmark]
     what = f"benchmark {job.benchmark} (model {job.model})"
+    field = (
+        f"{loaded.path}: benchmarks.{job.benchmark}"
+        if loaded.path is not None
+        else f"benchmarks.{job.benchmark}"
+    )
     if spec.run is None:
-        raise ConfigError(f"benchmarks.{job.benchmark}.run: no command to run", "add `run:` to the benchmark")
+        raise ConfigError(f"{field}.run: no command to run", "add `run:` to the benchmark")
     cwd = loaded.resolve(spec.workdir)
     if not cwd.is_dir():
-        raise ConfigError(f"benchmarks.{job.benchmark}.workdir: {cwd} is not a directory")
+        raise ConfigError(f"{field}.workdir: {cwd} is not a directory")
     out_dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".gatebot-run-", dir=out_dir))
     try:
         output = scratch / "results.json"
         values = _placeholders(job, output.resolve(), shard)
-        command = render_command(spec.run, values, where=f"benchmarks.{job.benchmark}.run")
+        command = render_command(spec.run, values, where=f"{field}.run")
         env = benchmark_environ(os.environ if environ is None else environ)
         env.update(spec.env)
         env.update(
@@ -434,9 +439,7 @@ def run_benchmark(
         seconds = time.monotonic() - started
         produced = output
         if spec.results is not None:
-            relative = render_command(
-                spec.results, values, where=f"benchmarks.{job.benchmark}.results", quote=False
-            )
+            relative = render_command(spec.results, values, where=f"{field}.results", quote=False)
             produced = cwd / relative
         if not produced.exists():
             raise BenchmarkError(

@@ -235,6 +235,8 @@ class TrendPoint:
 
     label: str
     metrics: Mapping[str, float]
+    slices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """`key=value` -> metric -> mean on that slice, where the record has them."""
 
 
 @dataclass(frozen=True)
@@ -631,13 +633,15 @@ class _ReferenceDoc(_Doc):
 class _TrendDoc(_Doc):
     label: str
     metrics: dict[str, float]
+    slices: dict[str, dict[str, float]] = {}
 
     @classmethod
     def of(cls, point: TrendPoint) -> _TrendDoc:
-        return cls(label=point.label, metrics=dict(point.metrics))
+        slices = {label: dict(values) for label, values in point.slices.items()}
+        return cls(label=point.label, metrics=dict(point.metrics), slices=slices)
 
     def value(self) -> TrendPoint:
-        return TrendPoint(self.label, dict(self.metrics))
+        return TrendPoint(self.label, dict(self.metrics), {k: dict(v) for k, v in self.slices.items()})
 
 
 class _RunDoc(_Doc):

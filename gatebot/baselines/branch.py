@@ -265,5 +265,5 @@ class BranchSource:
                 continue
             if entry.commit == self.base_sha or self.is_ancestor(entry.commit, self.base_sha):
                 seen.add(entry.commit)
-                chosen.append(TrendPoint(entry.commit[:7], dict(entry.metrics)))
+                chosen.append(TrendPoint(entry.commit[:7], dict(entry.metrics), entry.slices))
         return chosen[::-1]

@@ -32,6 +32,7 @@ class _Point(BaseModel):
 
     label: str
     metrics: dict[str, float]
+    slices: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
 class _Entry(BaseModel):
@@ -86,7 +87,10 @@ def write_handoff(folder: Path, handed: Iterable[HandedOff]) -> None:
     for item in handed:
         name = f"{len(entries)}.json"
         write_results(item.found.results, folder / name)
-        points = [_Point(label=p.label, metrics=dict(p.metrics)) for p in item.trend]
+        points = [
+            _Point(label=p.label, metrics=dict(p.metrics), slices={k: dict(v) for k, v in p.slices.items()})
+            for p in item.trend
+        ]
         entries.append(
             _Entry(
                 model=item.model, benchmark=item.benchmark, file=name, source=item.found.source, trend=points
@@ -119,7 +123,7 @@ class HandoffSource:
         entry = self._entry(model, benchmark)
         if entry is None or points <= 0:
             return []
-        return [TrendPoint(p.label, dict(p.metrics)) for p in entry.trend[-points:]]
+        return [TrendPoint(p.label, dict(p.metrics), p.slices) for p in entry.trend[-points:]]
 
 
 def read_handed_off(folder: Path) -> dict[tuple[str, str], Found]:

@@ -30,6 +30,12 @@ from gatebot.results import Results, parse_results, results_document
 
 DEFAULT_BRANCH = "gatebot-baselines"
 HISTORY_SCHEMA = "gatebot/baseline-history@1"
+HISTORY_SCHEMA_V2 = "gatebot/baseline-history@2"
+"""A line that also carries per-slice means (`slices`), for the trend of a slice; written only when the
+results have slices, so a history of aggregate-only results stays readable by older versions."""
+HISTORY_SCHEMAS = (HISTORY_SCHEMA, HISTORY_SCHEMA_V2)
+MAX_TREND_SLICES = 64
+"""At most this many slice values are kept per history line (the first in the results' order)."""
 HISTORY_SCHEMA_PREFIX = "gatebot/baseline-history@"
 LAYOUT_SCHEMA = "gatebot/baselines-branch@1"
 LAYOUT_SCHEMA_PREFIX = "gatebot/baselines-branch@"
@@ -172,6 +178,13 @@ class _HistoryLineV1(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     """The workflow run that recorded it, when known."""
 
 
+class _HistoryLineV2(_HistoryLineV1, forbid_unknown_fields=True, omit_defaults=True):
+    """A `_HistoryLineV1` with the mean of each metric on each slice value, so a slice has a trend."""
+
+    slices: dict[str, dict[str, float]] = {}
+    """`key=value` -> metric -> mean over that slice's examples."""
+
+
 LAYOUT_BYTES = msgspec.json.encode(_LayoutV1(LAYOUT_SCHEMA)) + b"\n"
 LAYOUT_BLOB_SHA = hashlib.sha1(
     b"blob %d\0" % len(LAYOUT_BYTES) + LAYOUT_BYTES, usedforsecurity=False
@@ -197,6 +210,8 @@ class HistoryEntry:
     branch_commit: str = field(compare=False)
     """The commit of the baselines branch this record was read from (or written in); not part of
     the record's identity: the same line read at a later tip is the same record."""
+    slices: dict[str, dict[str, float]] = field(default_factory=dict)
+    """`key=value` -> metric -> mean on that slice, when the record has them (history@2)."""
 
 
 @dataclass(frozen=True)
@@ -227,17 +242,44 @@ def history_line(
     results: Results, *, commit: str, recorded_at: str, entry: str, sha256: str, run_url: str | None
 ) -> bytes:
     """One line of ``history.jsonl``, newline included."""
-    line = _HistoryLineV1(
-        schema=HISTORY_SCHEMA,
-        commit=commit,
-        recorded_at=recorded_at,
-        metrics=dict(results.metrics),
-        provenance=dict(results.provenance),
-        entry=entry,
-        entry_sha256=sha256,
-        run_url=run_url,
+    fields: dict[str, Any] = {
+        "commit": commit,
+        "recorded_at": recorded_at,
+        "metrics": dict(results.metrics),
+        "provenance": dict(results.provenance),
+        "entry": entry,
+        "entry_sha256": sha256,
+        "run_url": run_url,
+    }
+    slices = slice_means(results)
+    line = (
+        _HistoryLineV2(schema=HISTORY_SCHEMA_V2, slices=slices, **fields)
+        if slices
+        else _HistoryLineV1(schema=HISTORY_SCHEMA, **fields)
     )
     return msgspec.json.encode(line) + b"\n"
+
+
+def slice_means(results: Results, *, limit: int = MAX_TREND_SLICES) -> dict[str, dict[str, float]]:
+    """The mean of each metric on each slice value (`key=value`), for at most `limit` slice values."""
+    examples = results.examples
+    if examples is None:
+        return {}
+    means: dict[str, dict[str, float]] = {}
+    for key, column in examples.slices.items():
+        for code, level in enumerate(column.levels):
+            if len(means) == limit:
+                return means
+            members = column.codes == code
+            values = {}
+            for metric, scores in examples.scores.items():
+                chosen = scores[members]
+                chosen = chosen[~np.isnan(chosen)]
+                if chosen.size:
+                    values[metric] = float(chosen.mean())
+            if values:
+                means[f"{key}={level}"] = values
+    return means
 
 
 def append_line(history: bytes, line: bytes) -> bytes:
@@ -278,7 +320,10 @@ def parse_history(
     except UnicodeDecodeError as error:
         raise InputError(f"{rev_path(branch, path)}: not UTF-8 text (byte {error.start})", hint) from None
     probe_decoder = msgspec.json.Decoder(_Probe)
-    decoder = msgspec.json.Decoder(_HistoryLineV1)
+    decoders: dict[str, msgspec.json.Decoder[_HistoryLineV1]] = {
+        HISTORY_SCHEMA: msgspec.json.Decoder(_HistoryLineV1),
+        HISTORY_SCHEMA_V2: msgspec.json.Decoder(_HistoryLineV2),
+    }
     entries: list[HistoryEntry] = []
     for number, raw in enumerate(data.split(b"\n"), start=1):
         if not raw.strip():
@@ -288,8 +333,9 @@ def parse_history(
             schema = probe_decoder.decode(raw).schema
         except msgspec.DecodeError as error:
             raise InputError(f"{where}: {_decode_problem(error)}", hint) from None
-        if schema != HISTORY_SCHEMA:
-            raise _schema_problem(where, schema, HISTORY_SCHEMA, HISTORY_SCHEMA_PREFIX, hint)
+        decoder = decoders.get(schema) if isinstance(schema, str) else None
+        if decoder is None:
+            raise _schema_problem(where, schema, HISTORY_SCHEMA_V2, HISTORY_SCHEMA_PREFIX, hint)
         try:
             line = decoder.decode(raw)
         except msgspec.DecodeError as error:
@@ -307,6 +353,7 @@ def parse_history(
                 run_url=line.run_url,
                 line=number,
                 branch_commit=branch_commit,
+                slices=line.slices if isinstance(line, _HistoryLineV2) else {},
             )
         )
     return entries

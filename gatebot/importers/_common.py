@@ -51,7 +51,7 @@ class ImportOptions:
     id_column: str = "id"
     """jsonl/csv: the column holding the example id."""
     metric_columns: tuple[str, ...] | None = None
-    """jsonl/csv: the metric columns; None: every numeric column."""
+    """jsonl/csv: the metric columns; None: the numeric columns named like scores."""
     samples: tuple[Path, ...] = ()
     """lm-eval: per-sample files; when empty, `samples_<task>_<timestamp>.jsonl` beside the results."""
     directions: Mapping[str, str] = field(default_factory=dict)

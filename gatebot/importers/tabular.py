@@ -1,15 +1,17 @@
 """Per-example scores as a table, one row per example: JSON Lines (`jsonl`) or CSV (`csv`).
 
 Both are streamed row by row. The id column (`id` unless told otherwise) names each example; the metric
-columns (every numeric column unless told otherwise) become score columns whose means are the
-aggregates; slice columns are the ones named, or by default the short-string columns with few distinct
-values. See docs/importers.md.
+columns become score columns whose means are the aggregates: the ones named, or by default the numeric
+columns whose names say they are scores (`accuracy`, `score`, `f1`, `loss`, `latency_ms`; see
+`looks_like_score`), so `label` or `seed` stay metadata; slice columns are the ones named, or by
+default the short-string columns with few distinct values. See docs/importers.md.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,25 @@ if TYPE_CHECKING:
 EXPECTED_JSONL = "JSON Lines of per-example scores, one object per line with an id and numeric metrics"
 EXPECTED_CSV = "a CSV of per-example scores: a header row, an id column and numeric metric columns"
 _MISSING = frozenset({"", "na", "n/a", "nan", "null", "none"})
+_SCORE_WORDS_TEXT = (
+    "score scores acc accuracy correct correctness pass passed success f1 em exact match matches bleu "
+    "chrf meteor ter wer cer bertscore loss nll perplexity ppl logprob likelihood latency cost error "
+    "errors precision recall auc auroc reward rating grade win rate mrr ndcg hit hits faithfulness "
+    "relevance toxicity hallucination judge rubric"
+)
+_SCORE_WORDS = frozenset(_SCORE_WORDS_TEXT.split())
+_SCORE_PREFIXES = ("rouge", "bleu", "f1", "acc", "pass@", "recall@", "precision@", "ndcg@", "hit@")
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def looks_like_score(column: str) -> bool:
+    """A column whose name says it holds a score: a word of it (snake_case, kebab-case or camelCase) is
+    a score word (`is_correct`, `exactMatch`, `latency_ms`), or it starts like one (`rougeL`, `pass@1`)."""
+    if column.lower().startswith(_SCORE_PREFIXES):
+        return True
+    return any(word.lower() in _SCORE_WORDS for word in _WORD.findall(column))
+
+
 _BOOLEANS = {"true": True, "false": False}
 
 
@@ -43,6 +64,8 @@ class _Table:
         self.expected = expected
         self.builder = ColumnBuilder(options.slices)
         self.not_numeric: set[str] = set()
+        self.numeric: set[str] = set()
+        """Numeric columns, scores or not: named when none looks like a score."""
         self.nested: set[str] = set()
         self.seen: set[str] = set()
 
@@ -71,9 +94,11 @@ class _Table:
 
     def _is_metric(self, key: str) -> bool:
         wanted = self.options.metric_columns
-        return wanted is None or key in wanted
+        return looks_like_score(key) if wanted is None else key in wanted
 
     def _metric(self, where: str, key: str, row: int, value: Any) -> None:
+        if not isinstance(value, str):
+            self.numeric.add(key)
         if not self._is_metric(key):
             return
         if isinstance(value, str):
@@ -99,10 +124,21 @@ class _Table:
             raise fail(self.path, f"metric column {missing[0]!r} not found", self.expected)
         examples = self.builder.finish()
         if not examples.scores:
+            others = sorted(self.numeric - {self.options.id_column})
+            if others:
+                raise fail(
+                    self.path,
+                    f"no column's name says it is a score (numeric columns: {', '.join(others[:10])})",
+                    "name the metric columns with --metrics a,b (metric_columns: in .gatebot.yml)",
+                )
             raise fail(self.path, "no numeric column besides the id", self.expected)
         skipped = [f"column {k!r}: nested values, not used" for k in sorted(self.nested)]
         skipped.extend(f"slice {k!r}: no row has it" for k in self.builder.missing_slices())
-        unused = sorted(self.seen - set(examples.scores) - set(examples.slices) - self.nested)
+        kept = sorted(self.numeric - set(examples.scores) - set(examples.slices))
+        if kept:
+            why = "" if self.options.metric_columns else " (no score's name; --metrics a,b scores them)"
+            skipped.append(f"numeric columns kept as metadata, not metrics{why}: {', '.join(kept)}")
+        unused = sorted(self.seen - set(examples.scores) - set(examples.slices) - self.nested - set(kept))
         if unused:
             skipped.append(f"columns neither metrics nor slices: {', '.join(unused)}")
         results = Results(

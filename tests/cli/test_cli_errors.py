@@ -102,7 +102,7 @@ def test_run__benchmark_writes_broken_results__nothing_kept(tmp_path: Path, gate
 
 def test_run__unknown_placeholder__config_error(tmp_path: Path, gatebot) -> None:
     _benchmark_config(tmp_path, "bench --weights {weights}")
-    _assert_one_line_error(gatebot("run"), "unknown placeholder {weights}")
+    _assert_one_line_error(gatebot("run"), ".gatebot.yml: benchmarks.b.run: unknown placeholder {weights}")
 
 
 def test_gate__no_baseline__exit_2_and_says_first_run(tmp_path: Path, gatebot) -> None:

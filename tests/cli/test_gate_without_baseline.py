@@ -70,6 +70,18 @@ def test_gate__no_baseline__stderr_says_what_is_missing__its_command_fixes_it(
     assert "no baseline" not in again.stderr
 
 
+def test_gate__no_baseline__report_shows_declared_metrics_as_declared_and_rates_in_percent(
+    tmp_path: Path, gatebot
+) -> None:
+    first = gatebot("gate", cwd=_demo(tmp_path))
+    assert first.code == 2
+    assert "Shown, never gated" not in first.stdout  # every metric of the demo is declared
+    (accuracy,) = [x for x in first.stdout.splitlines() if x.startswith("| accuracy")]
+    assert re.search(r"\| \d+\.\d% +\|", accuracy), accuracy
+    (nll,) = [x for x in first.stdout.splitlines() if x.startswith("| nll")]
+    assert "%" not in nll  # a loss per example passes 1: no rate
+
+
 def test_gate__no_baseline__elsewhere__the_command_names_config_and_store(tmp_path: Path, gatebot) -> None:
     root = _demo(tmp_path)
     store = tmp_path / "store"

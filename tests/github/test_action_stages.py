@@ -70,7 +70,7 @@ def test_three_stages__same_comment_check_summary_and_verdict_as_one_process(act
     assert whole.code == 1, whole.stderr
     (comment,) = action.repo.comments_on(2)
     assert _same(comment.body) == _same(staged_body)
-    assert "```mermaid\nxychart-beta" in staged_body  # the trend came through the hand-off
+    assert "\nxychart-beta\n" in staged_body  # the trend came through the hand-off
     assert "on the gatebot-baselines branch" in staged_body
     whole_check = checks(action.repo)[-1]
     fields = ("name", "head_sha", "conclusion", "title", "summary")

@@ -123,7 +123,7 @@ def test_first_record__creates_an_orphan_branch_with_readme_layout_history_and_e
     assert json.loads(repo.file("layout.json", BRANCH) or b"") == {"schema": "gatebot/baselines-branch@1"}
     (line,) = history_lines(repo)
     assert line == {
-        "schema": "gatebot/baseline-history@1",
+        "schema": "gatebot/baseline-history@2",  # the results have slices: @2 carries their means
         "commit": sha(1),
         "recorded_at": WHEN,
         "metrics": results.metrics,
@@ -131,6 +131,7 @@ def test_first_record__creates_an_orphan_branch_with_readme_layout_history_and_e
         "entry": entry,
         "entry_sha256": outcome.entry.entry_sha256,
         "run_url": "https://github.com/o/r/runs/1",
+        "slices": {"language=en": {"accuracy": 0.7}, "language=es": {"accuracy": 0.7}},
     }
     document = json.loads(gzip.decompress(repo.file(entry, BRANCH) or b""))
     assert (document["schema"], document["model"], len(document["examples"])) == (
@@ -411,7 +412,7 @@ def test_unknown_history_schema_version__asks_to_upgrade__record_refuses(
     store: BaselineStore, repo: Repository
 ) -> None:
     store.record(router(1), commit=sha(1), recorded_at=WHEN)
-    newer = {**history_lines(repo)[0], "schema": "gatebot/baseline-history@2", "extra": 1}
+    newer = {**history_lines(repo)[0], "schema": "gatebot/baseline-history@9", "extra": 1}
     repo.commit(
         {HISTORY: (repo.file(HISTORY, BRANCH) or b"") + json.dumps(newer).encode() + b"\n"}, branch=BRANCH
     )
@@ -424,7 +425,7 @@ def test_unknown_history_schema_version__asks_to_upgrade__record_refuses(
 
     assert read.value.message == (
         f"gatebot-baselines:{HISTORY}:2: "
-        "schema 'gatebot/baseline-history@2' is a format this gatebot does not know"
+        "schema 'gatebot/baseline-history@9' is a format this gatebot does not know"
     )
     assert "upgrade gatebot" in read.value.hint
     assert repo.branch(BRANCH) == tip

@@ -90,9 +90,15 @@ def test_trend__recorded_baselines_drawn_in_the_comment(action: ActionHarness) -
     action.pull_request(event, ["models/ticket-router.npz"])
     assert action.gate("pull_request", event).code == 1
     body = action.repo.comments_on(2)[0].body
-    assert "```mermaid\nxychart-beta" in body
+    assert "```mermaid\n" in body and "\nxychart-beta\n" in body
+    # The chart is of what the verdict is about: the slice that regressed, not the average that rose.
+    assert 'title "accuracy on language=es (%): recorded baselines' in body
+    assert '"plotColorPalette": "#cf222e"' in body
     assert all(f'"{sha[:7]}"' in body for sha in commits)
     assert '"this run"' in body
+    (line,) = [x for x in body.splitlines() if x.startswith("    line [")]
+    *recorded, candidate = (float(v) for v in line.removeprefix("    line [").rstrip("]").split(", "))
+    assert recorded == [92.38] * 3 and candidate == 65.71  # language=es: 92.4% recorded, 65.7% now
 
 
 def test_pull_request_with_trend__reads_the_branch_and_the_history_once(action: ActionHarness) -> None:

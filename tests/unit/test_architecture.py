@@ -27,6 +27,7 @@ PURE = (
     "report.py",
     "commands.py",
     "markdown.py",
+    "numbers.py",
     "events.py",
     "plan.py",
     "gating.py",

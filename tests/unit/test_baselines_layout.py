@@ -24,6 +24,7 @@ from gatebot.baselines.layout import (
     history_line,
     history_path,
     parse_history,
+    slice_means,
 )
 from gatebot.errors import GatebotError, InputError
 from tests.factories import make_results
@@ -146,6 +147,33 @@ def test_history_line__round_trips_and_appends_without_touching_earlier_bytes() 
         digest,
         {"run": 7},
     )
+
+
+def test_history_line__sliced_results__v2_line_with_each_slice_mean__aggregate_only_stays_v1() -> None:
+    sliced = make_results({"acc": [1, 0, 1, 1]}, slices={"lang": ["en", "en", "es", "es"]})
+    line = history_line(
+        sliced, commit="a" * 40, recorded_at="2024-01-01T00:00:00Z", entry="e", sha256="0" * 64, run_url=None
+    )
+    assert line.startswith(b'{"schema":"gatebot/baseline-history@2"')
+    (parsed,) = parse_history(line, branch="x", model="m", benchmark="b", branch_commit="f" * 40)
+    assert parsed.slices == {"lang=en": {"acc": 0.5}, "lang=es": {"acc": 1.0}}
+
+    plain = history_line(
+        make_results(metrics={"acc": 0.7}),
+        commit="a" * 40,
+        recorded_at="2024-01-01T00:00:00Z",
+        entry="e",
+        sha256="0" * 64,
+        run_url=None,
+    )
+    assert plain.startswith(b'{"schema":"gatebot/baseline-history@1"') and b"slices" not in plain
+    (old,) = parse_history(plain, branch="x", model="m", benchmark="b", branch_commit="f" * 40)
+    assert old.slices == {}
+
+
+def test_slice_means__bounded_number_of_slice_values() -> None:
+    many = make_results({"acc": [1.0] * 300}, slices={"id": [str(i) for i in range(300)]})
+    assert len(slice_means(many, limit=64)) == 64
 
 
 @pytest.mark.parametrize(

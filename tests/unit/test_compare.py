@@ -280,7 +280,9 @@ def test_candidate_leaves_half_unscored__incomparable_with_a_note() -> None:
         make_results({"accuracy": base}), make_results({"accuracy": cand}), _config(accuracy=ACCURACY)
     )
     assert verdict.outcome is Outcome.INCOMPARABLE
-    assert any("50 of the 100 examples the baseline scored have no score" in n for n in verdict.notes)
+    assert any(
+        "accuracy cannot be compared: the candidate scored only 50 of the 100" in n for n in verdict.notes
+    )
 
 
 def test_non_inferiority__nothing_flipped_on_a_tiny_eval__inconclusive_never_failed() -> None:

@@ -401,7 +401,9 @@ STATUS_TABLE = [
     pytest.param(
         unscored(compared=50, scored=100),
         Status.INCOMPARABLE,
-        "the candidate scored only 50 of the 100 examples the baseline scored",
+        "the candidate scored only 50 of the 100 examples the baseline scored (50%, below "
+        "gate.min_overlap 90%); score the missing examples, or lower gate.min_overlap to compare the ones "
+        "scored",
         True,
         id="a gated metric the candidate left unscored on half the examples",
     ),
@@ -634,6 +636,20 @@ def test_missing_baseline__every_metric_added_with_the_reason() -> None:
     rows = decision.missing_baseline(CANDIDATE, policy="fail").rows
     assert [(r.metric, r.status, r.gated, r.reason) for r in rows] == [
         ("accuracy", Status.ADDED, False, "no baseline")
+    ]
+
+
+def test_missing_baseline__rows_say_what_the_config_declares_and_in_its_units() -> None:
+    config = parse_config(
+        {"metrics": {"accuracy": {"direction": "higher"}, "nll": {"direction": "lower", "gate": False}}},
+        where="test",
+    )
+    candidate = make_results({"accuracy": [1.0, 0.0, 1.0], "nll": [0.2, 1.7, 0.3], "other": [0.5, 0.4, 0.1]})
+    rows = decision.missing_baseline(candidate, policy="fail", config=config).rows
+    assert [(r.metric, r.declared, r.direction, r.gated, r.fraction_scale) for r in rows] == [
+        ("accuracy", True, "higher", True, True),
+        ("nll", True, "lower", False, False),  # a loss whose per-example values pass 1 is no rate
+        ("other", False, None, False, True),
     ]
 
 

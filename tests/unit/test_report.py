@@ -21,8 +21,9 @@ from gatebot.report import (
     headline,
     render_markdown,
     signed_delta,
+    trend_charts,
 )
-from gatebot.verdict import GateReport, Outcome
+from gatebot.verdict import GateReport, Outcome, Status, TrendPoint
 from tests.factories import flipped, make_results, sliced_report
 
 HOSTILE = "| <img src=x onerror=alert(1)> @everyone **bold** [link](http://evil) `code` $x$"
@@ -151,6 +152,65 @@ def test_headline__every_outcome__one_line_for_the_comment_and_the_check(
     assert (line.head, line.title) == (head, title)
     assert check_title(report) == title
     assert render_markdown(report).startswith(f"### {head}\n\n{line.lead}\n")
+
+
+def test_headline__a_metric_cannot_be_compared__a_regression_of_another_still_heads_the_report() -> None:
+    rng = np.random.default_rng(5)
+    base = (rng.random(400) < 0.8).astype(float)
+    worse = flipped(base, worse=80, better=0, rng=rng)
+    partial = np.where(np.arange(400) < 150, base, np.nan)  # the candidate scored f1 on 150 of 400
+    config = parse_config(
+        {"metrics": {"acc": {"direction": "higher"}, "f1": {"direction": "higher"}}}, where="test"
+    )
+    report = GateReport(
+        (
+            compare(
+                make_results({"acc": base, "f1": base}), make_results({"acc": worse, "f1": partial}), config
+            ),
+        )
+    )
+    line = headline(report)
+    assert line.head == "❌ gatebot: 1 regression; f1 cannot be compared"
+    assert line.title.startswith("1 regression: acc -20.0 pts") and line.title.endswith(
+        "f1 cannot be compared"
+    )
+    markdown = render_markdown(report)
+    assert "below gate.min_overlap 90%" in markdown  # the setting that decides it, by name
+
+
+def test_metrics_table__a_rate_missing_from_the_candidate__shown_in_percent_like_its_neighbours() -> None:
+    config = parse_config(
+        {"metrics": {"acc": {"direction": "higher"}, "f1": {"direction": "higher"}}}, where="test"
+    )
+    verdict = compare(
+        make_results(metrics={"acc": 0.81, "f1": 0.6495}), make_results(metrics={"acc": 0.82}), config
+    )
+    (f1,) = [line for line in render_markdown(GateReport((verdict,))).splitlines() if line.startswith("| f1")]
+    assert "65.0%" in f1 and "0.6495" not in f1
+
+
+def test_trend_charts__regression_in_a_slice__draws_that_slice_in_red__else_the_overall_in_blue() -> None:
+    report = sliced_report(n_slices=2)
+    (verdict,) = report.verdicts
+    (regression,) = [r for r in verdict.regressions if r.slice_key is not None][:1]
+    label = regression.slice_label
+    assert label is not None
+    trend = tuple(
+        TrendPoint(name, {regression.metric: 0.5}, {label: {regression.metric: value}})
+        for name, value in (("abc1234", 0.9), ("def5678", 0.91), ("this run", 0.6))
+    )
+    charts = trend_charts(replace(verdict, trend=trend))
+    chart = next(c for c in charts if f" on {label} " in c)
+    assert f'title "{regression.metric} on {label} (%): recorded baselines' in chart
+    assert "#cf222e" in chart and "line [90, 91, 60]" in chart
+
+    calm = replace(
+        verdict, trend=trend, rows=tuple(replace(r, status=Status.WITHIN_NOISE) for r in verdict.rows)
+    )
+    calm = replace(calm, slice_rows=tuple(replace(r, status=Status.WITHIN_NOISE) for r in verdict.slice_rows))
+    (overall, *_) = trend_charts(calm)
+    assert f'title "{regression.metric} (%): recorded baselines' in overall
+    assert "#0969da" in overall and "line [50, 50, 50]" in overall
 
 
 def test_fit_markdown__over_limit__cuts_details_and_says_so() -> None:

@@ -47,6 +47,35 @@ def test_jsonl__numeric_columns_are_metrics__means_skip_missing(tmp_path: Path) 
     assert "columns neither metrics nor slices: prompt" in imported.skipped
 
 
+def test_jsonl__numeric_columns_whose_names_are_no_score__metadata_and_the_import_says_so(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        {"id": str(i), "is_correct": i % 2, "latency_ms": 10.0 + i, "label": i % 3, "seed": 7, "n_tokens": i}
+        for i in range(6)
+    ]
+    imported = import_results(_jsonl(tmp_path, rows))
+    (results,) = imported.results
+    assert sorted(results.metrics) == ["is_correct", "latency_ms"]
+    examples = results.examples
+    assert examples is not None and {"label", "seed", "n_tokens"} <= set(examples.meta)
+    (line,) = [x for x in imported.skipped if x.startswith("numeric columns kept as metadata")]
+    assert line.endswith(": label, n_tokens, seed") and "--metrics" in line
+
+    chosen = import_results(_jsonl(tmp_path, rows), options=ImportOptions(metric_columns=("label",)))
+    assert list(chosen.results[0].metrics) == ["label"]
+
+
+def test_jsonl__no_column_named_like_a_score__one_line_naming_the_numeric_columns_and_the_fix(
+    tmp_path: Path,
+) -> None:
+    path = _jsonl(tmp_path, [{"id": "a", "y": 1, "seed": 3}, {"id": "b", "y": 0, "seed": 3}])
+    with pytest.raises(InputError) as raised:
+        import_results(path)
+    assert "no column's name says it is a score (numeric columns: seed, y)" in raised.value.message
+    assert "--metrics a,b" in raised.value.hint
+
+
 def test_jsonl__options_choose_id_metrics_slices(tmp_path: Path) -> None:
     rows = [{"key": f"k{i}", "correct": i % 2, "f1": 0.5, "lang": "en"} for i in range(4)]
     options = ImportOptions(id_column="key", metric_columns=("correct",), slices=("lang",))
