@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from gatebot import __version__
+from gatebot import __version__, scaling
 from gatebot.action import STAGES, run_action, run_publish
 from gatebot.baselines import DEFAULT_DIR, BaselineStore, LocalStore
 from gatebot.compare import compare
@@ -36,7 +36,7 @@ from gatebot.local_gate import LocalGate, gate_locally
 from gatebot.plan import select_jobs
 from gatebot.report import RenderOptions, render_markdown
 from gatebot.results import atomic_write, load_results, write_results
-from gatebot.runner import git_commit, run_benchmark, utc_timestamp
+from gatebot.runner import git_commit, utc_timestamp
 from gatebot.settings import Settings
 from gatebot.verdict import GateReport
 from gatebot.workflow import Workflow
@@ -82,10 +82,38 @@ def cmd_run(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
             "nothing to run: the config names no model with a benchmark", "add models: to the config"
         )
     out_dir = _out_dir(args, settings)
+    runs = scaling.runs_for(settings, loaded, reuse=not args.no_reuse)
     for job in jobs:
-        print(f"gatebot: running {job.benchmark} for {job.model}", file=sys.stderr)
-        _, path = run_benchmark(loaded, job, out_dir, log=sys.stderr)
+        shard = scaling.shard_for(args.shard, loaded, job.benchmark)
+        part = "" if shard.whole else f" (shard {shard})"
+        print(f"gatebot: running {job.benchmark} for {job.model}{part}", file=sys.stderr)
+        _, path = runs.run(loaded, job, out_dir, shard=shard)
         out.write(f"{path}\n")
+    return EXIT_PASSED
+
+
+def cmd_plan(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
+    loaded = _config(args, settings)
+    changed = None
+    if args.changed_files is not None:
+        changed = scaling.read_changed_files(args.changed_files)
+    elif args.from_event:
+        changed = scaling.pull_request_files(settings)
+    models, benchmarks = args.model or (), args.benchmark or ()
+    out.write(scaling.plan(loaded, changed=changed, models=models, benchmarks=benchmarks) + "\n")
+    return EXIT_PASSED
+
+
+def cmd_merge(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
+    for line in scaling.merge_folders([Path(f) for f in args.folders], _out_dir(args, settings)):
+        out.write(line + "\n")
+    return EXIT_PASSED
+
+
+def cmd_cache_key(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
+    loaded = _config(args, settings)
+    jobs = select_jobs(loaded.config, models=args.model or (), benchmarks=args.benchmark or ())
+    out.write(scaling.cache_key_lines(settings, loaded, jobs, shard=args.shard))
     return EXIT_PASSED
 
 
@@ -109,6 +137,8 @@ def cmd_gate(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
         out_dir=_out_dir(args, settings),
         base=args.base,
         save_options=[*_given(args, "config"), *_given(args, "baselines")],
+        runs=scaling.runs_for(settings, loaded, reuse=not args.no_reuse),
+        results_dir=Path(args.results_dir) if args.results_dir else settings.results_dir,
     )
     report = gate_locally(loaded, jobs, how, log=sys.stderr)
     _write_outputs(report, args, out)
@@ -263,6 +293,13 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
         p.add_argument("--benchmark", action="append", metavar="B", help="only this benchmark (repeatable)")
         p.add_argument("--out", metavar="DIR", help="where results go (default: gatebot-out)")
 
+    def with_reuse(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--no-reuse",
+            action="store_true",
+            help="run every benchmark, even when results for the same artifacts, inputs and config exist",
+        )
+
     p = sub.add_parser("compare", help="compare two results files; exit 0 passed, 1 regressed, 2 error")
     p.add_argument("baseline", metavar="BASELINE", help="results file of the baseline")
     p.add_argument("candidate", metavar="CANDIDATE", help="results file of the candidate")
@@ -273,6 +310,13 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
     p = sub.add_parser("run", help="run the configured benchmarks and write validated results")
     with_config(p)
     with_selection(p)
+    with_reuse(p)
+    p.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="run part I (from 0) of N of the benchmark, as `gatebot plan` lists them, and write its "
+        "partial results (<model>/<benchmark>.shard-I-of-N.json) for `gatebot merge`",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("gate", help="run the benchmarks, compare with the stored baselines, print the report")
@@ -288,7 +332,44 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
         help="where no baseline is stored, benchmark the commit REF in a git worktree and compare with "
         "it, as a pull request does with its base commit (gate.missing_baseline: run-base)",
     )
+    with_reuse(p)
+    p.add_argument(
+        "--results-dir",
+        metavar="DIR",
+        help="gate the results in DIR (<model>/<benchmark>.json, or its shards, merged) instead of running",
+    )
     p.set_defaults(func=cmd_gate)
+
+    p = sub.add_parser("plan", help="print the (model, benchmark, shard) jobs as JSON for strategy.matrix")
+    with_config(p)
+    p.add_argument("--model", action="append", metavar="M", help="only this model (repeatable)")
+    p.add_argument("--benchmark", action="append", metavar="B", help="only this benchmark (repeatable)")
+    p.add_argument(
+        "--changed-files",
+        metavar="FILE",
+        help="only the models these files (one path a line, from the repository root; - for stdin) touch",
+    )
+    p.add_argument(
+        "--from-event",
+        action="store_true",
+        help="on a pull_request event, only the models its changed files touch (asks the API: "
+        "GITHUB_TOKEN with pull-requests: read)",
+    )
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("merge", help="merge the partial results of sharded runs into one results file each")
+    p.add_argument("folders", nargs="+", metavar="DIR", help="folders holding the shards' results")
+    p.add_argument("--out", metavar="DIR", help="where merged results go (default: gatebot-out)")
+    p.set_defaults(func=cmd_merge)
+
+    p = sub.add_parser(
+        "cache-key", help="print the actions/cache key, restore prefix and path of the reusable results"
+    )
+    with_config(p)
+    p.add_argument("--model", action="append", metavar="M", help="only this model (repeatable)")
+    p.add_argument("--benchmark", action="append", metavar="B", help="only this benchmark (repeatable)")
+    p.add_argument("--shard", metavar="I/N", help="the key of this shard's results (as `run --shard`)")
+    p.set_defaults(func=cmd_cache_key)
 
     p = sub.add_parser("baseline", help="manage stored baselines")
     baseline_sub = p.add_subparsers(dest="baseline_command", metavar="ACTION", required=True)

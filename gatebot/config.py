@@ -145,7 +145,21 @@ class BenchmarkConfig(_Strict):
     inputs: list[str] = Field(
         default_factory=list,
         description="Path globs whose change means the benchmark changed (its script, its dataset): on a "
-        "push to the default branch every model it gates is measured again.",
+        "push to the default branch every model it gates is measured again. Results are reused only for a "
+        "benchmark that declares them: their digest stands for everything the run reads besides the model.",
+    )
+    shards: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="How many parts `gatebot plan` splits the benchmark into for the Actions matrix; each "
+        "part runs with {shard} (0 to shards-1) and {shards} and writes partial results that `gatebot "
+        "merge` joins. Not part of the config digest: the merged results are the benchmark's results.",
+    )
+    reuse: bool = Field(
+        default=True,
+        description="Reuse results recorded for the same model artifacts, inputs and config instead of "
+        "running again. `false` for a benchmark that reads something gatebot cannot digest (a live API).",
     )
     secrets: list[SecretName] = Field(
         default_factory=list,
@@ -265,6 +279,13 @@ class GateSettings(_Strict):
         description="`/gatebot run` on a fork's pull request: accept artifacts in pickle-based formats "
         "(`.pkl`, `.pt`, `.pth`, `.bin`, `.joblib`), which run code when loaded. Off: convert them to "
         "safetensors.",
+    )
+    cache_dir: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Folder of reusable results, relative to this file (default: `cache` in the output "
+        "folder). GATEBOT_CACHE_DIR overrides it. Restore it with `actions/cache` keyed on `gatebot "
+        "cache-key` to reuse results between workflow runs.",
     )
 
     @field_validator("discover", mode="before")

@@ -574,7 +574,7 @@ def rejudge(verdict: Verdict, config: Config | None) -> Verdict:
 
 def rejudge_report(report: GateReport, config: Config | None) -> GateReport:
     """Every verdict of a report read back from a document, judged again (`rejudge`)."""
-    return GateReport(tuple(rejudge(v, config) for v in report.verdicts))
+    return GateReport(tuple(rejudge(v, config) for v in report.verdicts), report.costs)
 
 
 # --- acceptances ------------------------------------------------------------------------------------

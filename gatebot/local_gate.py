@@ -5,6 +5,7 @@ for each baseline still missing, with the command that stores one.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 from collections.abc import Sequence
@@ -18,7 +19,8 @@ from gatebot.errors import GatebotError
 from gatebot.gating import RunBase, gate
 from gatebot.plan import Job
 from gatebot.results import Results
-from gatebot.runner import repository_root, resolve_commit, run_at_commit, run_benchmark
+from gatebot.runner import repository_root, resolve_commit, run_at_commit
+from gatebot.runs import Runs
 from gatebot.verdict import GateReport
 
 
@@ -33,6 +35,10 @@ class LocalGate:
     save_options: Sequence[str] = ()
     """The options (`--config`, `--baselines`) that `gatebot baseline save` needs to store where the gate
     looks."""
+    runs: Runs | None = None
+    """How results are produced: reused from the cache folder or run (default: always run)."""
+    results_dir: Path | None = None
+    """`--results-dir`: the candidate is what other jobs left there (shards merged); nothing runs."""
 
 
 def gate_locally(loaded: LoadedConfig, jobs: list[Job], how: LocalGate, *, log: IO[str]) -> GateReport:
@@ -42,9 +48,13 @@ def gate_locally(loaded: LoadedConfig, jobs: list[Job], how: LocalGate, *, log: 
         os.path.relpath(how.store.root, root) if how.store.root.is_relative_to(root) else str(how.store.root)
     )
     written: dict[tuple[str, str], Path] = {}
+    runs = how.runs or Runs(log=log, reuse=False)
 
     def candidate(job: Job) -> Results:
-        results, path = run_benchmark(loaded, job, how.out_dir, log=log)
+        if how.results_dir is not None:
+            results, path = runs.read(loaded, how.results_dir, job, how.out_dir)
+        else:
+            results, path = runs.run(loaded, job, how.out_dir)
         written[job.model, job.benchmark] = path
         return results
 
@@ -53,8 +63,12 @@ def gate_locally(loaded: LoadedConfig, jobs: list[Job], how: LocalGate, *, log: 
         jobs,
         candidate=candidate,
         source=FileSource(how.store, label=label),
-        run_base=run_ref(loaded, how.base, how.out_dir / "base", log=log) if how.base else None,
+        run_base=run_ref(loaded, how.base, how.out_dir / "base", runs, log=log) if how.base else None,
     )
+    if runs.keyed or how.results_dir is not None:
+        # The footer when some job's results could have been reused, or came from other jobs: a run of
+        # benchmarks that declare no `inputs` reports as it always did.
+        report = dataclasses.replace(report, costs=tuple(runs.costs))
     ran_base = how.base if loaded.config.gate.missing_baseline == "run-base" else None
     for verdict in report.verdicts:
         if verdict.baseline_source is None:
@@ -83,7 +97,7 @@ def no_baseline(
     return f"{what}; {fix}, or compare with a commit: `gatebot gate --base REF`"
 
 
-def run_ref(loaded: LoadedConfig, ref: str, out_dir: Path, *, log: IO[str]) -> RunBase:
+def run_ref(loaded: LoadedConfig, ref: str, out_dir: Path, runs: Runs, *, log: IO[str]) -> RunBase:
     """`--base REF`: benchmark a job at REF in a worktree when no baseline is stored. REF is checked now,
     before any benchmark runs."""
     root = repository_root(loaded.root)
@@ -102,7 +116,16 @@ def run_ref(loaded: LoadedConfig, ref: str, out_dir: Path, *, log: IO[str]) -> R
             f"gatebot: {job.model} on {job.benchmark} has no stored baseline: benchmarking {ref} "
             f"({sha[:7]}) in a worktree\n"
         )
-        results = run_at_commit(root, loaded, job, sha, out_dir, log=log)
+        label = f"{job.benchmark} for {job.model} at {ref}"
+        results = run_at_commit(
+            root,
+            loaded,
+            job,
+            sha,
+            out_dir,
+            log=log,
+            run=lambda at, j, out: runs.run(at, j, out, label=label)[0],
+        )
         if results is None:
             return None
         return Found(results, f"commit {sha[:7]} (--base), benchmarked in this run (no baseline was stored)")

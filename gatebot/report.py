@@ -25,6 +25,7 @@ from markupsafe import Markup
 from gatebot import __version__, numbers
 from gatebot.markdown import escape_md, table
 from gatebot.markdown import trusted as _trusted
+from gatebot.reuse import cost_line
 from gatebot.verdict import Flips, Found, GateReport, Outcome, Row, Status, Verdict
 
 _MAX_TOP_REGRESSIONS = 3
@@ -303,6 +304,9 @@ class RenderOptions:
     max_flips_shown: int = 10
     settings_changes: tuple[str, ...] = ()
     """What a pull request changes of the gate's settings: shown first, in force once merged."""
+    cost_line: str | None = None
+    """The footer's line on what the gate cost; by default `gatebot.reuse.cost_line` of the report's
+    costs (run or reused and from where, wall time, shards)."""
 
 
 def _regression_phrase(row: Row) -> Markup:
@@ -735,6 +739,7 @@ def render_markdown(report: GateReport, options: RenderOptions | None = None) ->
         sentence=verdict_line.lead,
         runs=runs,
         options=options,
+        cost_line=options.cost_line if options.cost_line is not None else cost_line(report.costs),
         multiple=len(report.verdicts) > 1,
         version=_trusted(__version__),
     )

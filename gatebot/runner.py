@@ -25,7 +25,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -36,6 +37,7 @@ from gatebot.errors import BenchmarkError, ConfigError, InputError
 from gatebot.importers import ImportOptions, import_results
 from gatebot.plan import Job, glob_to_regex
 from gatebot.results import Results, is_results_file, load_results, write_results
+from gatebot.reuse import WHOLE, Shard
 from gatebot.workflow import FILE_COMMANDS
 
 _TAIL_LINES = 20
@@ -59,16 +61,18 @@ _LINE_CHARS = 4096
 _ONE_AT_A_TIME = threading.Lock()
 
 
-PLACEHOLDERS: tuple[str, ...] = ("model", "benchmark", "output", "python")
+PLACEHOLDERS: tuple[str, ...] = ("model", "benchmark", "output", "python", "shard", "shards")
 """The names a benchmark's `run:` and `results:` may use as `{name}`."""
 
 
-def _placeholders(job: Job, output: Path) -> dict[str, str]:
+def _placeholders(job: Job, output: Path, shard: Shard = WHOLE) -> dict[str, str]:
     return {
         "model": job.model,
         "benchmark": job.benchmark,
         "output": str(output),
         "python": sys.executable,
+        "shard": str(shard.index),
+        "shards": str(shard.count),
     }
 
 
@@ -85,7 +89,8 @@ def render_command(template: str, values: Mapping[str, str], *, where: str, quot
     if unknown:
         raise ConfigError(
             f"{where}: unknown placeholder {{{unknown[0]}}}",
-            "use {model}, {benchmark}, {output} or {python}; write {{ and }} for literal braces",
+            "use {model}, {benchmark}, {output}, {python}, {shard} or {shards}; write {{ and }} for literal "
+            "braces",
         )
     filled = {k: shlex.quote(v) if quote else v for k, v in values.items()}
     return template.format_map(filled)
@@ -170,12 +175,45 @@ def artifact_digest(root: Path, patterns: list[str]) -> str | None:
     return "sha256:" + outer.hexdigest()
 
 
+_NOT_DIGESTED = frozenset({"shards", "reuse", "secrets"})
+"""Benchmark fields that change how gatebot schedules or feeds a run (its shards, whether it is reused,
+which secrets it is given), not what the run measures."""
+
+
 def config_digest(spec: BenchmarkConfig) -> str:
-    # Which secrets it is given does not change what a benchmark measures.
     canonical = json.dumps(
-        spec.model_dump(mode="json", exclude={"secrets"}), sort_keys=True, separators=(",", ":")
+        spec.model_dump(mode="json", exclude=set(_NOT_DIGESTED)), sort_keys=True, separators=(",", ":")
     )
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Digests:
+    """What a job's results depend on, digested before it runs (see `gatebot.reuse`)."""
+
+    model: str | None
+    inputs: str | None
+    config: str
+
+
+def job_digests(loaded: LoadedConfig, job: Job) -> Digests:
+    """The digests of the model's artifacts, the benchmark's inputs and its config."""
+    spec = loaded.config.benchmarks[job.benchmark]
+    return Digests(
+        model=artifact_digest(loaded.root, loaded.config.models[job.model].artifacts),
+        inputs=artifact_digest(loaded.root, spec.inputs),
+        config=config_digest(spec),
+    )
+
+
+def results_path(out_dir: Path, job: Job, shard: Shard = WHOLE) -> Path:
+    """Where the results of a job (or of one shard of it) are written below `out_dir`."""
+    name = (
+        f"{job.benchmark}.json"
+        if shard.whole
+        else f"{job.benchmark}.shard-{shard.index}-of-{shard.count}.json"
+    )
+    return out_dir / job.model / name
 
 
 def git_commit(root: Path) -> str | None:
@@ -364,8 +402,11 @@ def run_benchmark(
     log: IO[str],
     environ: Mapping[str, str] | None = None,
     secrets: Mapping[str, str] | None = None,
+    shard: Shard = WHOLE,
+    digests: Digests | None = None,
 ) -> tuple[Results, Path]:
-    """Run one benchmark for one model; return the validated results and where they were written.
+    """Run one benchmark (or one `shard` of it) for one model; return the validated results and where
+    they were written. `digests`, when the caller computed them already, are recorded as they are.
 
     `secrets` (the values of the benchmark's declared `secrets:`) go into its command's environment
     whatever their names: they are the benchmark's own, unlike the job's tokens `environ` may hold."""
@@ -385,15 +426,23 @@ def run_benchmark(
     scratch = Path(tempfile.mkdtemp(prefix=".gatebot-run-", dir=out_dir))
     try:
         output = scratch / "results.json"
-        values = _placeholders(job, output.resolve())
+        values = _placeholders(job, output.resolve(), shard)
         command = render_command(spec.run, values, where=f"{field}.run")
         env = benchmark_environ(os.environ if environ is None else environ)
         env.update(spec.env)
         env.update(secrets or {})
         env.update(
-            GATEBOT_MODEL=job.model, GATEBOT_BENCHMARK=job.benchmark, GATEBOT_OUTPUT=str(output.resolve())
+            GATEBOT_MODEL=job.model,
+            GATEBOT_BENCHMARK=job.benchmark,
+            GATEBOT_OUTPUT=str(output.resolve()),
+            GATEBOT_SHARD_INDEX=str(shard.index),
+            GATEBOT_SHARD_COUNT=str(shard.count),
         )
+        if not shard.whole:
+            what += f" shard {shard}"
+        started = time.monotonic()
         run_command(command, cwd=cwd, env=env, timeout=spec.timeout, log=log, what=what)
+        seconds = time.monotonic() - started
         produced = output
         if spec.results is not None:
             relative = render_command(spec.results, values, where=f"{field}.results", quote=False)
@@ -407,8 +456,9 @@ def run_benchmark(
             results = read_results(produced, spec, what=what)
         except InputError as error:
             raise BenchmarkError(f"{what}: wrote unusable results: {error.message}", error.hint) from None
-        results = _stamp(results, loaded, job, spec)
-        final = out_dir / job.model / f"{job.benchmark}.json"
+        ran = _Ran(digests or job_digests(loaded, job), shard, seconds)
+        results = _stamp(results, loaded, job, ran)
+        final = results_path(out_dir, job, shard)
         write_results(results, final)
         return results, final
     finally:
@@ -433,19 +483,39 @@ def benchmark_environ(environ: Mapping[str, str]) -> dict[str, str]:
     return kept
 
 
-def _stamp(results: Results, loaded: LoadedConfig, job: Job, spec: BenchmarkConfig) -> Results:
-    """Name the results after the config's model and benchmark and record where they came from."""
+@dataclass(frozen=True)
+class _Ran:
+    digests: Digests
+    shard: Shard
+    seconds: float
+
+
+def _stamp(results: Results, loaded: LoadedConfig, job: Job, ran: _Ran) -> Results:
+    """Name the results after the config's model and benchmark and record where they came from.
+
+    What the benchmark wrote in its provenance is kept, except the keys reuse and merging rely on
+    (`inputs_digest`, `shard`, `wall_seconds`): those are gatebot's."""
     provenance: dict[str, Any] = {
         "git_commit": git_commit(loaded.root),
-        "model_digest": artifact_digest(loaded.root, loaded.config.models[job.model].artifacts),
-        "config_digest": config_digest(spec),
+        "model_digest": ran.digests.model,
+        "config_digest": ran.digests.config,
         "created_at": utc_timestamp(),
         "gatebot_version": __version__,
     }
     if results.model != job.model:
         provenance["reported_model"] = results.model
-    stamped = dataclasses.replace(results, benchmark=job.benchmark, model=job.model)
-    return stamped.with_provenance({k: v for k, v in provenance.items() if v is not None})
+    owned: dict[str, Any] = {"inputs_digest": ran.digests.inputs, "wall_seconds": round(ran.seconds, 3)}
+    if not ran.shard.whole:
+        owned["shard"] = str(ran.shard)
+    kept = {k: v for k, v in results.provenance.items() if k not in _OWNED}
+    stamped = dataclasses.replace(results, benchmark=job.benchmark, model=job.model, provenance=kept)
+    stamped = stamped.with_provenance({k: v for k, v in provenance.items() if v is not None})
+    return dataclasses.replace(
+        stamped, provenance={**stamped.provenance, **{k: v for k, v in owned.items() if v is not None}}
+    )
+
+
+_OWNED = frozenset({"inputs_digest", "shard", "wall_seconds"})
 
 
 def utc_timestamp() -> str:
@@ -487,11 +557,21 @@ def remove_worktree(repository_root: Path, destination: Path) -> None:
 
 
 def run_at_commit(
-    repository_root: Path, loaded: LoadedConfig, job: Job, sha: str, out_dir: Path, *, log: IO[str]
+    repository_root: Path,
+    loaded: LoadedConfig,
+    job: Job,
+    sha: str,
+    out_dir: Path,
+    *,
+    log: IO[str],
+    run: Callable[[LoadedConfig, Job, Path], Results] | None = None,
 ) -> Results | None:
     """Run `job` as the commit `sha` has it (its config, its benchmark, its model), in a worktree of its
     own that is removed afterwards. None when that commit's config does not have the job: the commit
-    before gatebot, the model or the benchmark came, or a config outside `repository_root`."""
+    before gatebot, the model or the benchmark came, or a config outside `repository_root`.
+
+    `run` produces the results from the commit's config (default: `run_benchmark`; a caller that
+    reuses results passes its own)."""
     try:
         relative = loaded.root.resolve().relative_to(repository_root.resolve())
     except ValueError:
@@ -505,6 +585,8 @@ def run_at_commit(
         at_commit = load_config(config_path, required=True)
         if job.model not in at_commit.config.models or job.benchmark not in at_commit.config.benchmarks:
             return None
+        if run is not None:
+            return run(at_commit, job, out_dir)
         results, _ = run_benchmark(at_commit, job, out_dir, log=log)
         return results
     finally:

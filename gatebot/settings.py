@@ -19,7 +19,17 @@ ACTIONS_BOT = "github-actions[bot]"
 DEFAULT_OUT_DIR = Path("gatebot-out")
 
 INPUTS = frozenset(
-    {"config", "token", "comment", "check_name", "fail_on_regression", "id", "out_dir", "comment_author"}
+    {
+        "config",
+        "token",
+        "comment",
+        "check_name",
+        "fail_on_regression",
+        "id",
+        "out_dir",
+        "comment_author",
+        "results_dir",
+    }
 )
 """Fields the action sets from its inputs: a bad value is blamed on the input, not a variable."""
 
@@ -101,6 +111,26 @@ class Settings(BaseModel):
     @property
     def handoff_dir(self) -> Path:
         return self.handoff if self.handoff is not None else self.out_dir / "handoff"
+
+    cache_dir: Path | None = Field(
+        default=None,
+        validation_alias=_env("cache_dir"),
+        description="Folder of reusable results (default: `gate.cache_dir`, else `cache` in out_dir).",
+    )
+    results_dir: Path | None = Field(
+        default=None,
+        validation_alias=_env("results_dir"),
+        description="Gate the results in this folder (merging shards) instead of running the benchmarks.",
+    )
+    in_actions: bool = Field(
+        default=False, validation_alias="GITHUB_ACTIONS", description="True inside GitHub Actions."
+    )
+    event_name: str | None = Field(
+        default=None, validation_alias="GITHUB_EVENT_NAME", description="The triggering event, in Actions."
+    )
+    event_path: Path | None = Field(
+        default=None, validation_alias="GITHUB_EVENT_PATH", description="Its payload, in Actions."
+    )
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], *, action: bool = False) -> Settings:

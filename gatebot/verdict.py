@@ -363,10 +363,25 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class Cost:
+    """What one job of a gate run cost: run here (in how many shards) or reused, and from where."""
+
+    label: str
+    """`tickets for ticket-router`, or `… on the base commit`."""
+    reused_from: str | None
+    """Where reused results came from; None when they were produced for this run."""
+    seconds: float | None
+    """Wall time of the run that produced them (summed over shards)."""
+    shards: int = 1
+
+
+@dataclass(frozen=True)
 class GateReport:
     """Every verdict of one gate run (one per model and benchmark), with the overall outcome."""
 
     verdicts: tuple[Verdict, ...]
+    costs: tuple[Cost, ...] = ()
+    """What each job cost (`gatebot.reuse.cost_line` says it in the report's footer)."""
 
     @property
     def outcome(self) -> Outcome:
@@ -884,6 +899,22 @@ class _RunDoc(_Doc):
         )
 
 
+class _CostDoc(_Doc):
+    """A `Cost`: a benchmark run or reused, and from where."""
+
+    label: str = Field(max_length=500)
+    reused_from: str | None = Field(default=None, max_length=500)
+    seconds: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    shards: int = Field(default=1, ge=1, le=256)
+
+    @classmethod
+    def of(cls, cost: Cost) -> _CostDoc:
+        return cls(label=cost.label, reused_from=cost.reused_from, seconds=cost.seconds, shards=cost.shards)
+
+    def value(self) -> Cost:
+        return Cost(self.label, self.reused_from, self.seconds, self.shards)
+
+
 class _ReportDoc(_Doc):
     """The whole document: the overall outcome, every metric row, every slice row, and each run."""
 
@@ -894,6 +925,8 @@ class _ReportDoc(_Doc):
     metrics: list[_RowDoc]
     slices: list[_RowDoc]
     runs: list[_RunDoc]
+    costs: list[_CostDoc] = Field(default_factory=list, max_length=4096)
+    """What each job cost: run (its wall time, its shards) or reused, and from where."""
 
     @classmethod
     def of(cls, report: GateReport, flips_file: str | None = None) -> _ReportDoc:
@@ -904,10 +937,14 @@ class _ReportDoc(_Doc):
             metrics=[_RowDoc.of(r, v) for v in report.verdicts for r in v.rows],
             slices=[_RowDoc.of(r, v) for v in report.verdicts for r in v.slice_rows],
             runs=[_RunDoc.of(v, flips_file) for v in report.verdicts],
+            costs=[_CostDoc.of(c) for c in report.costs],
         )
 
     def value(self) -> GateReport:
-        return GateReport(tuple(run.value(self.metrics, self.slices) for run in self.runs))
+        return GateReport(
+            tuple(run.value(self.metrics, self.slices) for run in self.runs),
+            tuple(c.value() for c in self.costs),
+        )
 
 
 def report_document(report: GateReport, *, flips_file: str | None = None) -> dict[str, Any]:
@@ -915,7 +952,10 @@ def report_document(report: GateReport, *, flips_file: str | None = None) -> dic
 
     `flips_file` names the JSON Lines file written beside it with every flip of the flips it lists only
     in part (`Flips.cut`)."""
-    return _ReportDoc.of(report, flips_file).model_dump(mode="json", by_alias=True)
+    # `costs` only when some job ran or was reused: a verdict built from results files has none.
+    return _ReportDoc.of(report, flips_file).model_dump(
+        mode="json", by_alias=True, exclude=None if report.costs else {"costs"}
+    )
 
 
 def report_from_document(document: Any, *, where: str) -> GateReport:

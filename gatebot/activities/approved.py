@@ -51,6 +51,7 @@ from gatebot.github.interactions import reply
 from gatebot.github.pulls import file_changes, pull_head, pull_request_info
 from gatebot.plan import Job, select_jobs
 from gatebot.results import Results
+from gatebot.reuse import pull_request_scope
 from gatebot.runner import run_benchmark
 from gatebot.verdict import GateReport, report_document, report_from_document
 
@@ -104,6 +105,9 @@ def plan_approved_run(ctx: Context, gh: Client, number: int, *, login: str, now:
         approval=Approval(by=login, at=now, head_sha=pr.head_sha),
         fork_files=vetted.fetch,
         fork_removed=vetted.remove,
+        # The harness is the base branch's but the artifacts are the fork's: the run is in the fork's
+        # scope, so no result of it could ever count as the repository's own.
+        trust_scope=pull_request_scope(info.head.repository, repository),
     )
     _hand_off_baselines(ctx, gh, loaded, plan, baselines_at=pr.base_sha)
     refused = _fetch_files(gh, repository, pr.head_sha, vetted.fetch, Handoff(ctx.settings.handoff_dir).fork)

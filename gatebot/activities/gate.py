@@ -8,6 +8,7 @@ publishes (`publish`).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,8 @@ from gatebot.activities.posting import (
     publish_nothing_to_gate,
     publish_report,
 )
-from gatebot.baselines import DEFAULT_DIR, BranchSource, FileSource, Found, LocalStore
-from gatebot.baselines.handoff import HandedOff, HandoffSource, fetch, write_handoff
+from gatebot.baselines import DEFAULT_DIR, BaselineStore, BranchSource, FileSource, Found, LocalStore
+from gatebot.baselines.handoff import HandedOff, HandoffSource, fetch, read_handed_off, write_handoff
 from gatebot.bundle import ARTIFACT_NAME, BUNDLE_FILE, Bundle, write_bundle
 from gatebot.config import DEFAULT_CONFIG_FILE, Config, LoadedConfig, parse_config_text
 from gatebot.errors import EXIT_PASSED
@@ -34,7 +35,9 @@ from gatebot.plan import Job, affected_models, select_jobs
 from gatebot.policy import judged_config
 from gatebot.report import RenderOptions, fit_markdown, render_markdown
 from gatebot.results import atomic_write, parse_results
-from gatebot.runner import file_at_commit, run_at_commit, run_benchmark
+from gatebot.reuse import REPOSITORY_SCOPE, ReuseKey, pull_request_scope
+from gatebot.runner import file_at_commit, run_at_commit
+from gatebot.runs import LocalCache, Runs, branch_lookup, cache_folder, found_lookup, job_key
 from gatebot.verdict import GateReport, report_document
 from gatebot.workflow import Workflow
 
@@ -87,9 +90,11 @@ def plan_pull_request(ctx: Context, pr: PullRequest) -> StagePlan | None:
             "run_base": pr.base_sha,
             "base_config": None if base is None else base.model_dump(mode="json", by_alias=True),
             "settings_changes": judged.changes,
+            "trust_scope": pull_request_scope(pr.head_repo, pr.base_repo),
         }
     )
     handed = _hand_off_baselines(ctx, gh, loaded, plan, baselines_at=pr.base_sha)
+    _hand_off_reused(ctx, gh, loaded, plan)
     changed = _changed_baselines(ctx, loaded, plan, handed, files, prefix=prefix, base_sha=pr.base_sha)
     return plan.model_copy(
         update={
@@ -103,15 +108,21 @@ def plan_ref(ctx: Context, sha: str) -> StagePlan:
     """Every model at a commit, with the baselines recorded for it handed off (none without a token)."""
     loaded = ctx.load_config()
     plan = _plan(Activity.GATE_REF, loaded, select_jobs(loaded.config), sha)
-    _hand_off_baselines(ctx, ctx.github(), loaded, plan, baselines_at=sha)
+    gh = ctx.github()
+    _hand_off_baselines(ctx, gh, loaded, plan, baselines_at=sha)
+    _hand_off_reused(ctx, gh, loaded, plan)
     return plan
 
 
 def evaluate_gate(ctx: Context, plan: StagePlan) -> GateReport:
     """Run the planned benchmarks and compare them with the handed-off baselines: no network, no token.
 
-    A job without a baseline falls back to the files committed beside the config, then (on a pull
-    request, under `missing_baseline: run-base`) to a run of the base commit.
+    A job whose model, inputs and config equal those of results the plan stage found on the baselines
+    branch, or of results in this trust scope's cache folder, is not run: those results are used (the
+    report's footer says from where). With `results_dir` (the sharded workflow's final job) the
+    candidate is what the shard jobs left there, merged, and nothing is run. A job without a baseline
+    falls back to the files committed beside the config, then (on a pull request, under
+    `missing_baseline: run-base`) to a run of the base commit, reused and kept the same way.
     """
     loaded = judged_loaded(ctx, plan)
     files = FileSource(
@@ -119,14 +130,26 @@ def evaluate_gate(ctx: Context, plan: StagePlan) -> GateReport:
         label=DEFAULT_DIR.as_posix(),
         excluded=frozenset(plan.changed_baselines),
     )
-    return gate(
+    handoff = Handoff(ctx.settings.handoff_dir)
+    runs = Runs(
+        log=ctx.log,
+        cache=LocalCache(
+            cache_folder(loaded, override=ctx.settings.cache_dir, out_dir=ctx.out_dir), plan.trust_scope
+        ),
+        lookups=[found_lookup(read_handed_off(handoff.reused))],
+    )
+    folder = ctx.settings.results_dir
+    report = gate(
         loaded,
         planned_jobs(loaded, plan),
-        candidate=lambda job: run_benchmark(loaded, job, ctx.out_dir, log=ctx.log)[0],
-        source=HandoffSource(Handoff(ctx.settings.handoff_dir).baselines, files),
+        candidate=runs.from_folder(loaded, folder, ctx.out_dir)
+        if folder
+        else runs.candidate(loaded, ctx.out_dir),
+        source=HandoffSource(handoff.baselines, files),
         group=ctx.workflow.group,
-        run_base=_run_base(ctx, loaded, plan.run_base) if plan.run_base else None,
+        run_base=_run_base(ctx, loaded, plan.run_base, runs) if plan.run_base else None,
     )
+    return dataclasses.replace(report, costs=tuple(runs.costs))
 
 
 def publish_gate(ctx: Context, plan: StagePlan, report: GateReport) -> int:
@@ -182,7 +205,31 @@ def _plan(activity: Activity, loaded: LoadedConfig, jobs: list[Job], sha: str) -
         jobs=tuple(jobs),
         baselines_branch=gate_config.baselines_branch,
         max_flips_shown=gate_config.max_flips_shown,
+        trust_scope=REPOSITORY_SCOPE,
     )
+
+
+def _hand_off_reused(ctx: Context, gh: Client | None, loaded: LoadedConfig, plan: StagePlan) -> None:
+    """Look on the baselines branch for results of each job's exact digests (a pull request whose model
+    equals a recorded one needs no run) and hand them off to the evaluate stage, which uses them only if
+    the digests it computes again still match. The digests are of files read as data: no code runs.
+
+    The branch is written by the default branch only, so its records serve every trust scope. Nothing
+    is looked up when the candidate comes from a results folder (the sharded workflow)."""
+    found: list[HandedOff] = []
+    if gh is not None and ctx.settings.results_dir is None:
+        lookup = branch_lookup(BaselineStore(gh, ctx.runner.repository, branch=plan.baselines_branch))
+        for job in plan.jobs:
+            key = job_key(loaded, job)
+            hit = lookup(key) if isinstance(key, ReuseKey) else None
+            if hit is not None:
+                print(
+                    f"gatebot: {job.benchmark} for {job.model}: {hit.source} has results of this model, "
+                    "inputs and config; the evaluate step uses them instead of running",
+                    file=ctx.log,
+                )
+                found.append(HandedOff(model=job.model, benchmark=job.benchmark, found=hit))
+    write_handoff(Handoff(ctx.settings.handoff_dir).reused, found)
 
 
 def _wanted(loaded: LoadedConfig, plan: StagePlan) -> list[tuple[str, str, bool]]:
@@ -249,12 +296,21 @@ def _changed_baselines(
     return lines
 
 
-def _run_base(ctx: Context, loaded: LoadedConfig, base_sha: str) -> RunBase:
-    """Benchmark a job on the pull request's base commit, in a worktree of its own."""
+def _run_base(ctx: Context, loaded: LoadedConfig, base_sha: str, runs: Runs) -> RunBase:
+    """Benchmark a job on the pull request's base commit, in a worktree of its own; reused from the
+    cache folder when the base's model, inputs and config were benchmarked before (every pull request
+    on one base pays for the base once)."""
 
     def run(job: Job) -> Found | None:
+        label = f"{job.benchmark} for {job.model} on the base commit"
         results = run_at_commit(
-            ctx.runner.workspace, loaded, job, base_sha, ctx.out_dir / "base", log=ctx.log
+            ctx.runner.workspace,
+            loaded,
+            job,
+            base_sha,
+            ctx.out_dir / "base",
+            log=ctx.log,
+            run=lambda at, job, out: runs.run(at, job, out, label=label)[0],
         )
         if results is None:
             return None  # e.g. the pull request that introduces gatebot: the base has nothing to run

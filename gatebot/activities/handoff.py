@@ -82,6 +82,12 @@ class StagePlan(BaseModel):
     fork_removed: tuple[str, ...] = Field(
         default=(), description="With `approval`: the artifact files the pull request removes."
     )
+    trust_scope: str = Field(
+        default="repository",
+        pattern=r"^(local|repository|fork-[a-z0-9._-]{1,200})$",
+        description="Whose code runs (`gatebot.reuse.trust_scope`): the cache folder's results of this "
+        "scope only are reused, and what runs is kept there for it.",
+    )
 
     @field_validator("activity")
     @classmethod
@@ -145,6 +151,11 @@ class Handoff:
         return self.root / "fork"
 
     @property
+    def reused(self) -> Path:
+        """Results the plan stage found on the baselines branch for a job's exact digests."""
+        return self.root / "reused"
+
+    @property
     def verdict(self) -> Path:
         return self.root / "verdict.json"
 
@@ -161,7 +172,7 @@ class Handoff:
 
     def clear(self) -> None:
         """Remove what an earlier run left (gatebot's own names only: the folder may be the user's)."""
-        for path in (self.baselines, self.root / "results", self.fork):
+        for path in (self.baselines, self.reused, self.root / "results", self.fork):
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
         for path in (self.verdict, self.flips, self.error):
@@ -208,7 +219,7 @@ class Handoff:
         ran = [Job(v.model, v.benchmark) for v in report.verdicts]
         if ran != list(plan.jobs):
             raise InputError(f"{where} is not for the planned runs", "was it written by gatebot?")
-        checked = GateReport(tuple(_checked(v) for v in report.verdicts))
+        checked = GateReport(tuple(_checked(v) for v in report.verdicts), report.costs)
         return with_flips_file(checked, self.flips, where="the flips file of the evaluate step")
 
     def read_results(self, plan: StagePlan) -> list[Results]:

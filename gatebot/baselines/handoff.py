@@ -126,6 +126,16 @@ class HandoffSource:
         return [TrendPoint(p.label, dict(p.metrics), p.slices) for p in entry.trend[-points:]]
 
 
+def read_handed_off(folder: Path) -> dict[tuple[str, str], Found]:
+    """Every results file handed off in `folder`, by model and benchmark (none when there is no folder)."""
+    if not (folder / INDEX_FILE).exists():
+        return {}
+    return {
+        (e.model, e.benchmark): Found(load_results(folder / e.file), e.source)
+        for e in _read_index(folder / INDEX_FILE)
+    }
+
+
 def _read_index(path: Path) -> list[_Entry]:
     try:
         data = path.read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -88,3 +89,36 @@ def test_readme_publish_workflow__skips_same_repository_pull_requests() -> None:
     publish = yaml.safe_load(_readme_workflows()["gatebot-publish.yml"])
     condition = " ".join(publish["jobs"]["publish"]["if"].split())
     assert "github.event.workflow_run.head_repository.full_name != github.repository" in condition
+
+
+SHARDED_MARKER = "# The sharded gate: plan the matrix, run each shard, gate once\n"
+
+
+def _sharded_workflow() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return SHARDED_MARKER + readme.split(SHARDED_MARKER, 1)[1].split("```", 1)[0]
+
+
+def test_readme_sharded_workflow__zizmor_clean__pinned__no_token_where_the_pull_requests_code_runs(
+    tmp_path: Path,
+) -> None:
+    text = _sharded_workflow()
+    for ref in re.findall(r"^\s*(?:- )?uses:\s*(\S+)", text, re.M):
+        assert ref.startswith("gatebot/gatebot@") or re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), ref
+    jobs = yaml.safe_load(text)["jobs"]
+    shard_steps = jobs["shard"]["steps"]
+    assert "token" not in json.dumps(shard_steps).lower()  # the step that runs the pull request's code
+    assert set(jobs["shard"]["permissions"].values()) == {"read"}
+    assert jobs["gate"]["steps"][-1]["with"] == {"results-dir": "shards"}
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "gatebot-sharded.yml").write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        [_zizmor(), "--offline", "--no-progress", str(workflows / "gatebot-sharded.yml")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

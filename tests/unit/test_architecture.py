@@ -35,6 +35,8 @@ PURE = (
     "policy.py",
     "forkrun.py",
     "baselines/layout.py",
+    "reuse.py",
+    "shards.py",
 )
 FORBIDDEN_IMPORTS = (
     "os",

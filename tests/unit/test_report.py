@@ -223,3 +223,16 @@ def test_fit_markdown__over_limit__cuts_details_and_says_so() -> None:
     assert "cut to fit" in fitted
     assert "See the job summary." in fitted
     assert fitted.startswith("### ❌ gatebot")
+
+
+def test_cost_line__a_footer_line_escaped__kept_when_details_are_cut() -> None:
+    report = sliced_report(40)
+    line = "Cost: qa for m: reused from the cache folder <b>x</b> (measured in 4.2 s)."
+    text = render_markdown(report, RenderOptions(cost_line=line))
+    footer = text.splitlines()[-3]
+    assert footer.startswith("<sub>Cost: qa for m: reused from the cache folder ")
+    assert "<b>" not in footer
+    assert text.splitlines()[-1].startswith("<sub>gatebot ")
+    assert "Cost:" not in render_markdown(report, RenderOptions())
+    cut = fit_markdown(report, RenderOptions(cost_line=line), limit=len(text) // 2)
+    assert "<sub>Cost: qa for m" in cut
