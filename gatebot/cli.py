@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from gatebot import __version__, scaling
+from gatebot import __version__, progress, scaling
 from gatebot.action import STAGES, run_action, run_publish
+from gatebot.activities.context import Context
+from gatebot.activities.progress import Watch, watch_shards
 from gatebot.baselines import DEFAULT_DIR, BaselineStore, LocalStore
 from gatebot.compare import compare
 from gatebot.config import DEFAULT_CONFIG_FILE, LoadedConfig, json_schema, load_config
@@ -102,6 +104,17 @@ def cmd_plan(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
     models, benchmarks = args.model or (), args.benchmark or ()
     out.write(scaling.plan(loaded, changed=changed, models=models, benchmarks=benchmarks) + "\n")
     return EXIT_PASSED
+
+
+def cmd_shard_progress(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
+    del out
+    names = progress.shard_job_names(progress.parse_matrix(args.matrix), args.job_name)
+    watch = Watch(names, gate_job=args.gate_job, interval=args.interval, timeout=args.timeout)
+    ctx = Context.from_environ(settings, os.environ, sys.stderr)
+    gh = ctx.need_github(
+        "pass `GITHUB_TOKEN: ${{ github.token }}` in the step's env (checks: write, actions: read)"
+    )
+    return watch_shards(ctx, gh, watch)
 
 
 def cmd_merge(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:
@@ -356,6 +369,46 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
         "GITHUB_TOKEN with pull-requests: read)",
     )
     p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser(
+        "shard-progress",
+        help="while the shards run, keep the check in progress saying how many are done (a watcher job)",
+    )
+    p.add_argument(
+        "--matrix",
+        required=True,
+        metavar="JSON",
+        help="the matrix `gatebot plan` printed (the plan job's output)",
+    )
+    p.add_argument(
+        "--job-name",
+        default=progress.SHARD_JOB_NAME,
+        metavar="TEMPLATE",
+        help="the shard jobs' name, from each matrix entry's {model}, {benchmark} and {shard} "
+        "(default: %(default)s, as the README's workflow names them)",
+    )
+    p.add_argument(
+        "--gate-job",
+        default="gate",
+        metavar="NAME",
+        help="the job that gates the shards and concludes the check (default: %(default)s)",
+    )
+    p.add_argument(
+        "--interval",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="seconds between looks, 1 to 600 (default: 30)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=5.5 * 3600,
+        metavar="S",
+        help="stop watching after S seconds, at most 6 h (default: 19800); the gate job still concludes "
+        "the check",
+    )
+    p.set_defaults(func=cmd_shard_progress)
 
     p = sub.add_parser("merge", help="merge the partial results of sharded runs into one results file each")
     p.add_argument("folders", nargs="+", metavar="DIR", help="folders holding the shards' results")

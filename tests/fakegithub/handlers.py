@@ -824,6 +824,18 @@ def list_artifacts(req: Request) -> Response:
     return Response(200, body, headers)
 
 
+@operation("actions/list-jobs-for-workflow-run", "actions")
+def list_jobs(req: Request) -> Response:
+    repo = req.repository
+    run = _run(req)
+    jobs = [j for j in repo.jobs.values() if j.run_id == run.id]
+    if req.query.get("filter", "latest") == "latest":
+        jobs = [j for j in jobs if j.run_attempt == run.run_attempt]
+    jobs.sort(key=lambda j: j.id)
+    page, headers = req.page(jobs)
+    return Response(200, {"total_count": len(jobs), "jobs": [req.render.job(repo, j) for j in page]}, headers)
+
+
 @operation("actions/download-artifact", "actions")
 def download_artifact(req: Request) -> Response:
     repo = req.repository

@@ -25,6 +25,7 @@ from .state import (
     CommitStatus,
     GitHubState,
     IssueComment,
+    Job,
     PullFile,
     PullRequest,
     Reaction,
@@ -789,6 +790,35 @@ class Renderer:
             "repository": self.minimal_repository(repo),
             "head_repository": self.minimal_repository(run.head_repo),
             "head_repository_id": run.head_repo.id,
+        }
+
+    def job(self, repo: Repository, job: Job) -> Json:
+        """``job``: no steps, no runner assigned (the fake runs nothing), the run's head and workflow."""
+        run = repo.workflow_runs[job.run_id]
+        return {
+            "id": job.id,
+            "run_id": run.id,
+            "run_url": f"{self.urls.repo(repo)}/actions/runs/{run.id}",
+            "run_attempt": job.run_attempt,
+            "node_id": node_id("CheckRun", job.id),
+            "head_sha": run.head_sha,
+            "url": f"{self.urls.repo(repo)}/actions/jobs/{job.id}",
+            "html_url": f"{self.urls.repo_html(repo)}/actions/runs/{run.id}/job/{job.id}",
+            "status": job.status,
+            "conclusion": job.conclusion,
+            "created_at": iso(job.created_at),
+            "started_at": iso(job.started_at),
+            "completed_at": iso(job.completed_at) if job.completed_at else None,
+            "name": job.name,
+            "steps": [],
+            "check_run_url": f"{self.urls.repo(repo)}/check-runs/{job.id}",
+            "labels": list(job.labels),
+            "runner_id": None,
+            "runner_name": None,
+            "runner_group_id": None,
+            "runner_group_name": None,
+            "workflow_name": run.name,
+            "head_branch": run.head_branch,
         }
 
     def artifact(self, repo: Repository, artifact: Artifact) -> Json:

@@ -259,6 +259,22 @@ class Artifact:
 
 
 @dataclass
+class Job:
+    """A job of a workflow run, as ``GET /actions/runs/{run_id}/jobs`` lists it (no steps)."""
+
+    id: int
+    run_id: int
+    run_attempt: int
+    name: str
+    status: str
+    conclusion: str | None
+    created_at: datetime
+    started_at: datetime
+    completed_at: datetime | None = None
+    labels: list[str] = field(default_factory=lambda: ["ubuntu-latest"])
+
+
+@dataclass
 class WorkflowDispatch:
     workflow_id: int | str
     ref: str
@@ -327,6 +343,7 @@ class Repository:
         self.workflow_runs: dict[int, WorkflowRun] = {}
         self.workflows: dict[str, int] = {}
         self.artifacts: dict[int, Artifact] = {}
+        self.jobs: dict[int, Job] = {}
         self.dispatches: list[WorkflowDispatch] = []
         self.reruns: list[int] = []
         self._numbers = itertools.count(1)
@@ -736,6 +753,46 @@ class Repository:
         )
         self.artifacts[artifact.id] = artifact
         return artifact
+
+    @_locked
+    def add_job(
+        self, run_id: int, name: str, *, status: str = "queued", conclusion: str | None = None
+    ) -> Job:
+        """A job of run ``run_id`` in its current attempt; ``status`` as GitHub reports it (``queued``,
+        ``in_progress``, ``completed``, ...), ``conclusion`` only when completed."""
+        run = self.workflow_runs.get(run_id)
+        if run is None:
+            raise KeyError(f"{self.full_name} has no workflow run {run_id}")
+        moment = self.state.clock.tick()
+        job = Job(
+            id=self.state.next_id("job"),
+            run_id=run_id,
+            run_attempt=run.run_attempt,
+            name=name,
+            status="queued",
+            conclusion=None,
+            created_at=moment,
+            started_at=moment,
+        )
+        self.jobs[job.id] = job
+        self._move_job(job, status, conclusion, moment)
+        return job
+
+    @_locked
+    def set_job(self, job: Job, *, status: str, conclusion: str | None = None) -> Job:
+        """Move a job on: ``in_progress`` starts it, ``completed`` (with a conclusion) ends it."""
+        self._move_job(job, status, conclusion, self.state.clock.tick())
+        return job
+
+    @staticmethod
+    def _move_job(job: Job, status: str, conclusion: str | None, moment: datetime) -> None:
+        if (status == "completed") != (conclusion is not None):
+            raise ValueError("a job has a conclusion exactly when it is completed")
+        if status == "in_progress":
+            job.started_at = moment
+        job.status = status
+        job.conclusion = conclusion
+        job.completed_at = moment if status == "completed" else None
 
 
 class GitHubState:

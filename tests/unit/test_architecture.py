@@ -37,6 +37,7 @@ PURE = (
     "baselines/layout.py",
     "reuse.py",
     "shards.py",
+    "progress.py",
 )
 FORBIDDEN_IMPORTS = (
     "os",
