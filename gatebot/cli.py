@@ -110,11 +110,13 @@ def cmd_shard_progress(args: argparse.Namespace, settings: Settings, out: IO[str
     del out
     names = progress.shard_job_names(progress.parse_matrix(args.matrix), args.job_name)
     watch = Watch(names, gate_job=args.gate_job, interval=args.interval, timeout=args.timeout)
+    if settings.token is None:
+        raise GatebotError(
+            "no token: GATEBOT_TOKEN and GITHUB_TOKEN are empty",
+            "pass `GITHUB_TOKEN: ${{ github.token }}` in the step's env (checks: write, actions: read)",
+        )
     ctx = Context.from_environ(settings, os.environ, sys.stderr)
-    gh = ctx.need_github(
-        "pass `GITHUB_TOKEN: ${{ github.token }}` in the step's env (checks: write, actions: read)"
-    )
-    return watch_shards(ctx, gh, watch)
+    return watch_shards(ctx, connect(settings.api_url, settings.token), watch)
 
 
 def cmd_merge(args: argparse.Namespace, settings: Settings, out: IO[str]) -> int:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pytest
 import requests
-from github import Github
+from github import Github, GithubException
 
 from tests.fakegithub import FakeGitHub, Repository
 from tests.fakegithub.state import PullRequest
@@ -161,3 +162,40 @@ def test_workflow_dispatch__return_run_details__200_with_a_queued_run(
     run = repo.workflow_runs[answer.json()["workflow_run_id"]]
     assert (run.event, run.status, run.head_sha) == ("workflow_dispatch", "queued", repo.branch("main"))
     assert answer.json()["run_url"] == f"{fake_github.url}/repos/{repo.full_name}/actions/runs/{run.id}"
+
+
+def test_jobs_of_a_run__latest_attempt_paged__all_with_filter(
+    fake_github: FakeGitHub, repo: Repository, pull: PullRequest, gh: Github
+) -> None:
+    fake_github.add_token("ghs_actions", {"actions": "write"})
+    run = repo.add_workflow_run(head_sha=pull.head_sha, head_branch=pull.head_ref, conclusion="failure")
+    first = repo.add_job(run.id, "shard 0", status="completed", conclusion="failure")
+    fake_github.client("ghs_actions").get_repo(repo.full_name).get_workflow_run(run.id).rerun()
+    shards = [repo.add_job(run.id, f"shard {i}") for i in range(35)]
+    repo.set_job(shards[0], status="in_progress")
+    repo.set_job(shards[1], status="completed", conclusion="success")
+
+    remote = gh.get_repo(repo.full_name).get_workflow_run(run.id)
+    latest = list(remote.jobs())
+    every = list(remote.jobs("all"))
+
+    assert [j.name for j in latest] == [f"shard {i}" for i in range(35)]
+    assert [(j.status, j.conclusion) for j in latest[:3]] == [
+        ("in_progress", None),
+        ("completed", "success"),
+        ("queued", None),
+    ]
+    assert (latest[0].run_attempt, latest[0].head_sha, latest[1].completed_at is not None) == (
+        2,
+        pull.head_sha,
+        True,
+    )
+    assert [j.id for j in every] == [first.id, *(j.id for j in shards)]
+    assert fake_github.log.count("GET", "*/actions/runs/*/jobs") == 4  # two pages each
+    assert fake_github.problems() == []
+
+
+def test_jobs_of_an_unknown_run__404(fake_github: FakeGitHub, repo: Repository, gh: Github) -> None:
+    with pytest.raises(GithubException) as raised:
+        list(gh.get_repo(repo.full_name).get_workflow_run(999).jobs())
+    assert raised.value.status == 404
