@@ -6,7 +6,9 @@ act runs `strategy.matrix` and `needs:`, but `actions/upload-artifact` and `down
 GitHub's artifact service, which act cannot provide offline. Here, and only here, the shard jobs copy
 their partial results into a folder on the host and the final job copies them back: those two `cp` steps
 replace the upload and download steps of the README's workflow, which is otherwise run as written
-(with this checkout of the action and act's own checkout).
+(with this checkout of the action and act's own checkout). The `progress` job checks nothing out: here
+it does, because act finds this action in the checkout. act cannot tell the fake about its jobs, so the
+watcher finds no shard job in the run, says so and sets no check.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "# The sharded gate: plan the matrix, run each shard, gate once\n"
 _UPLOAD = re.compile(r"^( +)- uses: actions/upload-artifact@.*\n(?:\1  .*\n)*", re.M)
+_PROGRESS_STEPS = re.compile(r"^(  progress:.*\n(?:    .*\n)*?    steps:\n)( +)", re.M)
 _DOWNLOAD = re.compile(r"^( +)- uses: actions/download-artifact@.*\n(?:\1  .*\n)*", re.M)
 
 
@@ -41,6 +44,8 @@ def readme_workflow(*, exchange: Path, runs_log: Path) -> str:
         lambda m: f'{m.group(1)}- run: mkdir -p shards && cp -r "{exchange}/." shards/\n', text
     )
     assert (uploads, downloads) == (1, 1), "the README's sharded workflow lost its artifact steps"
+    text, checkouts = _PROGRESS_STEPS.subn(r"\1\2- uses: actions/checkout@v4\n\2", text)
+    assert checkouts == 1, "the README's sharded workflow lost its progress job"
     return text.replace("permissions: {}\n", f"permissions: {{}}\nenv:\n  GATEBOT_RUNS_LOG: {runs_log}\n", 1)
 
 
@@ -79,6 +84,7 @@ def test_act_three_shards_and_a_merge__one_comment_one_check(tmp_path: Path, fak
     assert "### ❌ gatebot: 3 regressions" in comment.body
     assert "qa for qa-bot: ran in 3 shards, " in comment.body
     assert [c.conclusion for c in _checks(repo.repo)] == ["failure"]
+    assert "lists none of the 3 shard jobs" in run.stdout, run.stdout[-3000:]
 
 
 def test_act_missing_shard__failed_check_names_it(tmp_path: Path, fake_github: FakeGitHub) -> None:
