@@ -19,6 +19,7 @@ import pytest
 
 from gatebot.activities.context import Context
 from gatebot.activities.progress import Watch, watch_shards
+from gatebot.github.checks import CheckPayload, Published, publish_check, start_check
 from gatebot.progress import shard_job_names
 from gatebot.settings import Settings
 from tests.fakegithub.state import Job, WorkflowRun
@@ -244,3 +245,36 @@ def test_cli_not_a_pull_request__one_line_exit_2(
     run = action._step(job, env, ("shard-progress", "--matrix", json.dumps(MATRIX)))
     assert (run.code, len(run.stderr.strip().splitlines())) == (2, 1), run.stderr
     assert "shard-progress watches a pull_request run" in run.stderr
+
+
+def test_publish__completes_the_check_run_in_progress__never_an_earlier_completed_one(
+    sharded: Sharded, action: ActionHarness
+) -> None:
+    repo = action.repo
+    earlier = repo.add_check_run(sharded.head_sha, "gatebot", status="completed", conclusion="success")
+    other = repo.add_check_run(sharded.head_sha, "other-gate", status="in_progress", conclusion=None)
+    payload = CheckPayload("gatebot", sharded.head_sha, "failure", "1 regression", "details")
+    gh = action.fake.client(TOKEN)
+
+    assert publish_check(gh, repo.full_name, payload) is Published.CHECK_RUN
+    created = [c for c in checks(repo) if c.id not in (earlier.id, other.id)]
+    assert [(c.name, c.conclusion) for c in created] == [("gatebot", "failure")]
+
+    running = start_check(
+        gh,
+        repo.full_name,
+        name="gatebot",
+        head_sha=sharded.head_sha,
+        title="0 of 3 shards done",
+        summary="",
+        details_url=None,
+    )
+    publish_check(gh, repo.full_name, payload)
+    concluded = repo.check_runs[running.id]
+    assert (concluded.status, concluded.conclusion, concluded.title) == (
+        "completed",
+        "failure",
+        "1 regression",
+    )
+    assert (earlier.conclusion, other.status) == ("success", "in_progress")
+    assert len(checks(repo)) == 4
