@@ -162,6 +162,23 @@ def test_act_fork_changes_the_benchmark__refused_naming_it(act_repo: ActRepo) ->
     assert "bench.py" in reply and "outside the models' `artifacts`" in reply
 
 
+def test_act_fork_pickle_artifact__refused_with_the_reason(act_repo: ActRepo) -> None:
+    config = act_repo.root / ".gatebot.yml"
+    config.write_text(
+        config.read_text().replace('["models/ticket-router.npz"]', '["models/ticket-router.*"]')
+    )
+    _fork_pull_request(act_repo, {"models/ticket-router.pt": b"\x80\x04pickled"})
+    act_repo.repo.set_permission("maintainer-mia", "maintain")
+
+    run = _comment(act_repo, "/gatebot run", "maintainer-mia")
+
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert _checks(act_repo) == []
+    (reply,) = [c.body for c in act_repo.repo.comments_on(2) if c.user.login == "github-actions[bot]"]
+    assert "models/ticket-router.pt: pickle-based weights run code when loaded" in reply
+    assert "safetensors" in reply
+
+
 def _fork_gate(act_repo: ActRepo, event: dict[str, Any]) -> Any:
     """The fork's own gate run (read-only token, no secrets), then the publish workflow on its bundle."""
     read_only = "ghs_forkreadonly00000000000000000000000"
