@@ -179,6 +179,6 @@ def test_run__a_line_of_200_mb_without_newline__memory_stays_bounded(tmp_path: P
     assert len(error) < 20_000
     assert "the end" in error
     peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    # gatebot alone peaks near 80 MiB; one copy of the line would add 200. The margin between is the
-    # allocator's: under load, threads that contend get malloc arenas of their own (seen: 156 MiB).
+    # gatebot alone peaks near 80 MiB; one copy of the line would add 200. The margin between is for
+    # the allocator: on a loaded machine one run peaked at 156 MiB, with no copy of the line.
     assert peak < 180 * 1024 * 1024, f"peak memory {peak / 2**20:.0f} MiB"
