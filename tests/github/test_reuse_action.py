@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from gatebot.baselines import BaselineStore
 from gatebot.commands import report_part
@@ -42,18 +43,27 @@ def _run(root: Path, *args: str) -> None:
     subprocess.run([sys.executable, "-m", "gatebot", *args], cwd=root, check=True, capture_output=True)
 
 
-def test_model_equal_to_a_recorded_one__no_run__footer_names_the_branch(action: ActionHarness) -> None:
-    root = _project(action)
+def _recorded_pull_request(
+    action: ActionHarness, root: Path, *, seed_token: str = SEED_TOKEN
+) -> tuple[str, dict[str, Any]]:
+    """Run the project's model once, record it on the baselines branch for a new base commit, and open
+    a pull request on that base that touches the model: its base commit and event."""
     _run(root, "run", "--out", str(action.tmp / "recorded"))
-    assert len(runs(root)) == 1
     recorded = load_results(action.tmp / "recorded" / MODEL / f"{BENCHMARK}.json")
-    action.fake.add_token(SEED_TOKEN, {"contents": "write"})
-    store = BaselineStore(action.fake.client(SEED_TOKEN), REPO, sleep=lambda _s: None)
+    action.fake.add_token(seed_token, {"contents": "write"})
+    store = BaselineStore(action.fake.client(seed_token), REPO, sleep=lambda _s: None)
     base = action.repo.commit({"a": "1"}, branch="master")
     store.record(recorded, commit=base, recorded_at="2026-11-01T00:00:00Z")
     event = opened()
     event["pull_request"]["base"]["sha"] = base
     action.pull_request(event, CHANGED)
+    return base, event
+
+
+def test_model_equal_to_a_recorded_one__no_run__footer_names_the_branch(action: ActionHarness) -> None:
+    root = _project(action)
+    base, event = _recorded_pull_request(action, root)
+    assert len(runs(root)) == 1
 
     run = action.gate("pull_request", event)
     assert run.code == 0, run.stdout + run.stderr

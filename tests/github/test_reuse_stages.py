@@ -12,14 +12,13 @@ import json
 import shutil
 from pathlib import Path
 
-from gatebot.baselines import BaselineStore
 from gatebot.commands import report_part
 from gatebot.results import load_results
 from gatebot.reuse import REPOSITORY_SCOPE, reuse_key
 from gatebot.runs import LocalCache
 from tests.fakegithub import events as payloads
-from tests.github.harness import REPO, TOKEN, ActionHarness, checks, opened
-from tests.github.test_reuse_action import _run
+from tests.github.harness import TOKEN, ActionHarness, checks, opened
+from tests.github.test_reuse_action import _recorded_pull_request, _run
 from tests.projects import BENCHMARK, MODEL, WORSE, runs, set_quality, write_project
 
 SEED_TOKEN = "ghs_seedstages0000000000000000000000000"
@@ -35,15 +34,7 @@ def test_plan_stage_finds_the_recorded_model__evaluate_runs_nothing_without_the_
     action: ActionHarness,
 ) -> None:
     root = _project(action)
-    _run(root, "run", "--out", str(action.tmp / "recorded"))
-    recorded = load_results(action.tmp / "recorded" / MODEL / f"{BENCHMARK}.json")
-    action.fake.add_token(SEED_TOKEN, {"contents": "write"})
-    store = BaselineStore(action.fake.client(SEED_TOKEN), REPO, sleep=lambda _s: None)
-    base = action.repo.commit({"a": "1"}, branch="master")
-    store.record(recorded, commit=base, recorded_at="2026-11-01T00:00:00Z")
-    event = opened()
-    event["pull_request"]["base"]["sha"] = base
-    action.pull_request(event, CHANGED)
+    base, event = _recorded_pull_request(action, root, seed_token=SEED_TOKEN)
 
     staged = action.stages("pull_request", event)
     assert staged.evaluate is not None and staged.publish is not None
@@ -67,15 +58,7 @@ def test_plan_stage_finds_the_recorded_model__evaluate_runs_nothing_without_the_
 def test_changed_artifact_after_the_plan__evaluate_runs_it(action: ActionHarness) -> None:
     """The evaluate stage uses what the plan stage found only if the digests it computes still match."""
     root = _project(action)
-    _run(root, "run", "--out", str(action.tmp / "recorded"))
-    recorded = load_results(action.tmp / "recorded" / MODEL / f"{BENCHMARK}.json")
-    action.fake.add_token(SEED_TOKEN, {"contents": "write"})
-    store = BaselineStore(action.fake.client(SEED_TOKEN), REPO, sleep=lambda _s: None)
-    base = action.repo.commit({"a": "1"}, branch="master")
-    store.record(recorded, commit=base, recorded_at="2026-11-01T00:00:00Z")
-    event = opened()
-    event["pull_request"]["base"]["sha"] = base
-    action.pull_request(event, CHANGED)
+    _, event = _recorded_pull_request(action, root, seed_token=SEED_TOKEN)
     job, env = action.environ("pull_request", event)
     env["GATEBOT_HANDOFF"] = str(job / "handoff")
     plan = action._step(job, env, ("action", "--stage", "plan"))
