@@ -292,6 +292,37 @@ def _plain_could(design: Design, spec: Spec, binary: bool) -> bool:
 # --- the other designs: one estimate with a standard error ------------------------------------------------
 
 
+def _tested(
+    result: stats_designs.DesignResult,
+    spec: Spec,
+    *,
+    n: int,
+    p_worse: float,
+    p_better: float,
+    resolution: float,
+    test: str,
+    could: bool,
+) -> tuple[Measurement, str]:
+    """The measurement of a clustered or repeated design from its test's p-values, with its claim.
+
+    `could` says whether the test could have failed; a claim overall (non-inferiority, equivalence,
+    superiority) always could: an unchanged (or much better) candidate shows it."""
+    measured = Measurement(
+        n=n,
+        baseline_mean=result.baseline_mean,
+        candidate_mean=result.candidate_mean,
+        delta=result.delta,
+        p_worse=p_worse,
+        p_better=p_better,
+        detectable_drop=result.detectable_drop(alpha=spec.alpha),
+        resolution=resolution,
+    )
+    measured, test = _claims(result, spec, measured, test)
+    if spec.overall and spec.mode != "regression":
+        could = True
+    return replace(measured, could_decide=could), test
+
+
 def _claims(
     result: stats_designs.DesignResult, spec: Spec, measured: Measurement, base_test: str
 ) -> tuple[Measurement, str]:
@@ -343,20 +374,16 @@ def _clustered(design: Design, spec: Spec, resolution: float, groups: int) -> tu
             )
             < spec.alpha
         )
-    measured = Measurement(
+    measured, test = _tested(
+        result,
+        spec,
         n=design.n,
-        baseline_mean=result.baseline_mean,
-        candidate_mean=result.candidate_mean,
-        delta=result.delta,
         p_worse=p_worse,
         p_better=p_better,
-        detectable_drop=result.detectable_drop(alpha=spec.alpha),
         resolution=resolution,
+        test=test,
+        could=could,
     )
-    measured, test = _claims(result, spec, measured, test)
-    if spec.overall and spec.mode != "regression":
-        could = True  # two clusters or more: an unchanged (or much better) candidate shows the claim
-    measured = replace(measured, could_decide=could)
     shown = Shown(
         ci_low=result.ci_low,
         ci_high=result.ci_high,
@@ -414,20 +441,9 @@ def _repeated(design: Design, spec: Spec, resolution: float) -> tuple[Measuremen
         could = _sign_flip_could(fall, units, spec.alpha)
     else:
         could = n >= 2 if fall is None else stats.paired_t(fall)[0] < spec.alpha
-    measured = Measurement(
-        n=n,
-        baseline_mean=result.baseline_mean,
-        candidate_mean=result.candidate_mean,
-        delta=result.delta,
-        p_worse=p_worse,
-        p_better=p_better,
-        detectable_drop=result.detectable_drop(alpha=spec.alpha),
-        resolution=resolution,
+    measured, test = _tested(
+        result, spec, n=n, p_worse=p_worse, p_better=p_better, resolution=resolution, test=test, could=could
     )
-    measured, test = _claims(result, spec, measured, test)
-    if spec.overall and spec.mode != "regression":
-        could = True
-    measured = replace(measured, could_decide=could)
     flaky = stats_designs.flaky_examples(design.baseline_samples, design.baseline_codes, n_examples=n)
     repeats = max(result.repeats_baseline, result.repeats_candidate)
     shown = Shown(
