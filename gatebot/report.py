@@ -55,19 +55,20 @@ def fmt_value(value: float | None, fraction: bool) -> Markup:
     return _trusted(f"{value * 100:.1f}%" if fraction else f"{value:.4g}")
 
 
-def signed_delta(delta: float | None, fraction: bool) -> Markup:
-    """A change alone: points for 0..1 metrics (`+4.2 pts`), the metric's own units otherwise."""
+def change_cell(
+    delta: float | None, low: float | None = None, high: float | None = None, *, fraction: bool
+) -> Markup:
+    """A change and its interval, in the decimals the interval needs (`numbers.change`): points for
+    0..1 metrics (`+4.2 pts [+1.0, +7.4]`), the metric's own units otherwise; `–` for no change."""
     if delta is None or not math.isfinite(delta):
         return _trusted("–")
-    return _trusted(numbers.change(delta, fraction=fraction)[0])
+    text, interval = numbers.change(delta, low, high, fraction=fraction)
+    return _trusted(f"{text} {interval}".strip())
 
 
 def row_change(row: Row) -> Markup:
-    """A row's change and interval, in the decimals its interval needs: the one rule for every row."""
-    if row.delta is None or not math.isfinite(row.delta):
-        return _trusted("–")
-    text, interval = numbers.change(row.delta, row.ci_low, row.ci_high, fraction=row.fraction_scale)
-    return _trusted(f"{text} {interval}".strip())
+    """A row's change and interval: the one rule for every row."""
+    return change_cell(row.delta, row.ci_low, row.ci_high, fraction=row.fraction_scale)
 
 
 def row_delta(row: Row) -> Markup:
@@ -251,7 +252,7 @@ def found_table(found: Sequence[Found]) -> Markup:
             _trusted(str(f.n)),
             fmt_value(f.baseline, f.fraction_scale),
             fmt_value(f.candidate, f.fraction_scale),
-            _trusted(" ".join(numbers.change(f.delta, f.ci_low, f.ci_high, fraction=f.fraction_scale))),
+            change_cell(f.delta, f.ci_low, f.ci_high, fraction=f.fraction_scale),
             pvalue(f.p_adjusted),
             _trusted("🔴 gates" if f.gated else "🟡 report only"),
         )

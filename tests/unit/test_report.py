@@ -15,12 +15,12 @@ from gatebot.config import parse_config
 from gatebot.decision import attach_reference, missing_baseline
 from gatebot.report import (
     RenderOptions,
+    change_cell,
     check_title,
     escape_md,
     fit_markdown,
     headline,
     render_markdown,
-    signed_delta,
     trend_charts,
 )
 from gatebot.verdict import GateReport, Outcome, Status, TrendPoint
@@ -88,10 +88,10 @@ def test_escape_md__line_start_markers_and_newlines() -> None:
     assert escape_md("_em_") == "&#95;em&#95;"
 
 
-def test_signed_delta__fraction_in_points_raw_in_units() -> None:
-    assert signed_delta(-0.0213, True) == "-2.1 pts"
-    assert signed_delta(0.5, False) == "+0.5"
-    assert signed_delta(None, True) == "–"
+def test_change_cell__fraction_in_points_raw_in_units() -> None:
+    assert change_cell(-0.0213, fraction=True) == "-2.1 pts"
+    assert change_cell(0.5, fraction=False) == "+0.5"
+    assert change_cell(None, fraction=True) == "–"
 
 
 def test_reference_model__column_and_gate_when_configured() -> None:
