@@ -1,16 +1,18 @@
 """Cold start of the Action: what its install step costs on a runner that has nothing yet.
 
 Runs, each round in a new temporary folder standing for RUNNER_TEMP, the `Install gatebot` step's own
-script, taken from action.yml as it is (a venv with no pip of its own, the runner's pip installing the
-hash-pinned wheels of requirements/action.txt into it, gatebot copied in and compiled, the digest of the
-installation), with pip's cache off unless `--warm` (a fresh hosted runner has none, so every wheel is
-fetched). Then what each later step pays before its work starts: the first `gatebot --version` (`python
--I -B`, as the stages run) and the publish step's check of the digest.
+script, taken from action.yml as it is (a venv with no pip of its own; with `--installer uv`, the
+default, the runner's pip fetching the hash-pinned uv wheel and uv installing the hash-pinned wheels of
+requirements/action.txt, with `--installer pip` the runner's pip installing them; gatebot copied in, the
+venv compiled, the digest of the installation), with pip's cache off unless `--warm` (a fresh hosted
+runner has none, so every wheel is fetched; uv never reads a cache). Then what each later step pays
+before its work starts: the first `gatebot --version` (`python -I -B`, as the stages run, importing
+what they import) and the publish step's check of the digest.
 
 Reported: each part's wall time (median and range over the rounds) and the CPU time of the whole step
 (user + system, steadier than wall time on a busy machine), and the total against the 10 s target.
 
-    python benchmarks/cold_start.py [--rounds 3] [--warm]
+    python benchmarks/cold_start.py [--rounds 3] [--warm] [--installer uv|pip]
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 10.0
 PHASES = (
     ("venv", re.compile(r" -m venv ")),
-    ("pip install", re.compile(r"install --quiet")),
-    ("copy and compile gatebot", re.compile(r"^\S+ cp -R ")),
+    ("install uv", re.compile(r" -r \S*/installer\.txt")),
+    ("install the wheels", re.compile(r" -r \S*/action\.txt")),
+    ("copy gatebot, compile", re.compile(r"^\S+ cp -R ")),
     ("digest", re.compile(r"^\S+ roots=|^\S+ mapfile ")),
 )
 """Each part of the step starts at the first traced command that matches."""
@@ -68,13 +71,18 @@ def _phases(trace: str, started: float, ended: float) -> dict[str, float]:
     return times
 
 
-def one_round(*, warm: bool) -> tuple[dict[str, float], float]:
+def one_round(*, warm: bool, installer: str) -> tuple[dict[str, float], float]:
     folder = Path(tempfile.mkdtemp(prefix="gatebot-cold-"))
     try:
         output = folder / "output"
         output.touch()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))}
-        env.update(RUNNER_TEMP=str(folder), GITHUB_OUTPUT=str(output), GATEBOT_ACTION_PATH=str(ROOT))
+        env.update(
+            RUNNER_TEMP=str(folder),
+            GITHUB_OUTPUT=str(output),
+            GATEBOT_ACTION_PATH=str(ROOT),
+            GATEBOT_INSTALLER=installer,
+        )
         if not warm:
             env["PIP_NO_CACHE_DIR"] = "1"
         used, started = _cpu(), time.time()
@@ -120,9 +128,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warm", action="store_true", help="keep pip's cache (a runner that kept it)")
+    parser.add_argument("--installer", choices=("uv", "pip"), default="uv", help="the action's input")
     args = parser.parse_args()
-    rounds = [one_round(warm=args.warm) for _ in range(args.rounds)]
-    kind = "warm pip cache" if args.warm else "no pip cache"
+    rounds = [one_round(warm=args.warm, installer=args.installer) for _ in range(args.rounds)]
+    kind = f"installer {args.installer}, " + ("warm pip cache" if args.warm else "no pip cache")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"Python {sysconfig.get_python_version()}, {kind}, {args.rounds} rounds, {os.cpu_count()} cores")
     print(f"(load average {load}):\n")
