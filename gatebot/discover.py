@@ -27,7 +27,12 @@ from setting the bar, T_S - sqrt(2 log(e N / n_S)) (Dümbgen & Spokoiny 2001, "M
 qualitative hypotheses"), in 70%, because it lowers the bar for large subgroups more than for one of
 62. At 20 points the pooled scale stays just under 80% (78% in 1,000 runs; 88% at 22 points, 94% at
 25): the planted subgroup is then reported whenever its own statistic beats the permutation maximum,
-so what is left is the price of the search itself, not of the merging.
+so what is left is the price of the search itself, not of the merging. Three refinements were measured
+on the search alone (which finds it in 79.8% of 4,000 runs) and not kept (1,000 runs or more each):
+5,000 permutations (no gain); ties with the permutation maximum broken at random, an exact randomised
+test (81%, but 5.2% false alarms); and a statistic that weights the change rate more, sum_S w_i /
+sqrt(n_S v) * (k_S / (n_S v))^(1/4) with k_S the changed examples of S (83%), whose gain comes from
+the simulation's examples all churning alike.
 
 Findings. Subgroups that are found are grouped, strongest first: one whose examples are nearly the
 same as a stronger one's (Jaccard >= `merge_jaccard`) is the same finding under another name (the
