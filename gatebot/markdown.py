@@ -13,7 +13,10 @@ from tabulate import tabulate
 # text in both (a `<summary>` is raw HTML, where backslash escapes do not work) and never split a table.
 _ENTITIES = {c: f"&#{ord(c)};" for c in "|`[]*~$\\"}
 _ENTITIES.update({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
-_MD_SPECIAL = re.compile("[" + re.escape("".join(_ENTITIES)) + "]")
+# An ampersand followed by a space begins no entity in markdown or HTML, so "a & b" is left readable
+# where the report is read as plain text (a terminal); one at the end is escaped, since text placed
+# after it could complete an entity.
+_MD_SPECIAL = re.compile("&(?! )|[" + re.escape("".join(c for c in _ENTITIES if c != "&")) + "]")
 _MD_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 _MD_LEADING = re.compile(r"^(\d+(?=[.)])|(?=[-+=#]))([-+=.)#])")
 _ZERO_WIDTH_SPACE = "\u200b"

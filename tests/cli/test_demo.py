@@ -32,8 +32,8 @@ def test_demo_gate__undeclared_intersection__found_by_search_reported_not_gated(
     result = gatebot("gate", "--config", str(DEMO / ".gatebot.yml"), "--json", "verdict.json", cwd=tmp_path)
     assert result.code == 1, result.stderr
     assert "**Found by search**" in result.stdout
-    assert "| category = billing &amp; language = en | accuracy | 37 " in result.stdout
-    assert "<details><summary>Examples behind category = billing &amp; language = en:" in result.stdout
+    assert "| category = billing & language = en | accuracy | 37 " in result.stdout
+    assert "<details><summary>Examples behind category = billing & language = en:" in result.stdout
     found = json.loads((tmp_path / "verdict.json").read_text())["runs"][0]["found"]
     assert [(f["metric"], f["subgroup"], f["gated"]) for f in found] == [
         ("accuracy", [{"field": "category", "value": "billing"}, {"field": "language", "value": "en"}], False)

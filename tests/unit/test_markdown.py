@@ -37,3 +37,10 @@ def test_mention__a_login_notifies__a_team_or_markup_is_escaped() -> None:
     assert mention("maintainer-mia") == "@maintainer-mia"
     assert mention("octo-org/reviewers") == f"@{_ZWSP}octo-org/reviewers"
     assert "<b>" not in mention("<b>x</b>") and _ZWSP in mention("-x")
+
+
+def test_ampersand__before_a_space_kept__else_an_entity_so_no_entity_can_be_formed() -> None:
+    assert escape_md("billing & en") == "billing & en"
+    assert escape_md("a&commat;b &#64;c tail&") == f"a&amp;commat;b &amp;#{_ZWSP}64;c tail&amp;"
+    html = cmarkgfm.github_flavored_markdown_to_html(str(escape_md("x &") + escape_md("commat;admin & y")))
+    assert "@admin" not in html and "x &amp;commat;admin &amp; y" in html

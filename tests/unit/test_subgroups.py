@@ -119,9 +119,9 @@ def test_report__found_by_search_block_with_the_examples_one_click_away() -> Non
     report = GateReport((compare(*_runs(drop=0.6), _config()),))
     text = render_markdown(report)
     assert "**Found by search**" in text
-    assert "| channel = email &amp; topic = billing | accuracy |" in text
+    assert "| channel = email & topic = billing | accuracy |" in text
     assert "Report only (`gate.discover: gate` gates on them)." in text
-    assert "<details><summary>Examples behind channel = email &amp; topic = billing:" in text
+    assert "<details><summary>Examples behind channel = email & topic = billing:" in text
     assert text.index("**Found by search**") < text.index("<details><summary>All slices")
     cut = render_markdown(report, RenderOptions(detail=0))
     assert "**Found by search**" in cut and "Examples behind" not in cut
