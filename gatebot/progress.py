@@ -17,6 +17,10 @@ from enum import Enum
 from gatebot.errors import InputError
 from gatebot.markdown import escape_md
 
+GATE_GRACE = 300.0
+"""Seconds the watcher looks for the gate job once every shard job completed (GitHub lists a job whose
+`needs:` are met within seconds)."""
+
 SHARD_JOB_NAME = "shard {model} {benchmark} {shard}"
 """The name the sharded workflow gives each matrix job (`name:` of the `shard` job)."""
 
@@ -44,7 +48,11 @@ class Step(Enum):
     WAIT = "wait"
     """Shards still run: say how many are done, look again later."""
     SHARDS_DONE = "shards done"
-    """Every shard job completed: say so and stop; the gate job concludes the check."""
+    """Every shard job completed and the gate job is not listed yet: look again, for `GATE_GRACE`
+    seconds at most (then stop: the gate job, under another name or skipped, concludes the check)."""
+    GATING = "gating"
+    """Every shard job completed and the gate job runs: look again until it has concluded the check or
+    ended without doing so (a step before gatebot's failed)."""
     CONCLUDED = "concluded"
     """The check was concluded (by the gate job): stop, touching nothing."""
     GATE_ENDED = "gate ended"
@@ -129,7 +137,7 @@ def next_step(state: Progress, *, gate: JobState | None, check_completed: bool) 
     if gate is not None and gate.completed:
         return Step.GATE_ENDED
     if state.all_done:
-        return Step.SHARDS_DONE
+        return Step.SHARDS_DONE if gate is None else Step.GATING
     return Step.WAIT
 
 

@@ -3,11 +3,13 @@
 The watcher job runs none of the pull request's code (no checkout) and holds `checks: write` and
 `actions: read`. It starts the check run in progress on the pull request's head, lists the run's jobs
 every `interval` seconds, and rewrites the check's title as shard jobs complete, naming the ones that
-failed. It stops when every shard job has completed (the gate job then concludes the same check run:
-`github.checks.publish_check` completes the one in progress), when the check has been concluded, or
-after `timeout` seconds. A check in progress never passes: branch protection waits. When the gate job
-ends without concluding it, or the watcher is interrupted (the run was cancelled), the watcher
-concludes it as failed or cancelled, so nothing waits forever for a verdict that will not come.
+failed. Once every shard job has completed it watches the gate job, which concludes the same check run
+(`github.checks.publish_check` completes the one in progress). It stops when the check has been
+concluded, after `timeout` seconds, or when no gate job is listed `progress.GATE_GRACE` seconds after
+the shards completed. A check in progress never passes: branch protection waits. When the gate job ends
+without concluding it (a step before gatebot's failed, such as downloading the shards' results), or
+the watcher is interrupted (the run was cancelled), the watcher concludes it as failed or cancelled,
+so nothing waits forever for a verdict that will not come.
 """
 
 from __future__ import annotations
@@ -155,7 +157,9 @@ class _Watcher:
 
     def poll(self, jobs: list[JobState], state: Progress) -> int:
         deadline = self.clock() + self.watch.timeout
-        repository, gate_job = self.ctx.runner.repository, self.watch.gate_job
+        repository, gate_job, log = self.ctx.runner.repository, self.watch.gate_job, self.ctx.log
+        shards_done_at: float | None = None
+        gating = False
         while self.check is not None:
             self.state = state
             gate = next((job for job in reversed(jobs) if job.name == gate_job), None)
@@ -172,11 +176,19 @@ class _Watcher:
                 return EXIT_PASSED
             self.show(*self._text())
             if step is Step.SHARDS_DONE:
-                print(
-                    f"gatebot: every shard job completed; the {gate_job} job concludes the check",
-                    file=self.ctx.log,
-                )
-                return EXIT_PASSED
+                if shards_done_at is None:
+                    shards_done_at = self.clock()
+                    print(f"gatebot: every shard job completed; waiting for the {gate_job} job", file=log)
+                elif self.clock() - shards_done_at >= progress.GATE_GRACE:
+                    print(
+                        f"gatebot: no job named {gate_job!r} in {progress.GATE_GRACE:g} s; stopping (the "
+                        "job that gates the shards concludes the check)",
+                        file=log,
+                    )
+                    return EXIT_PASSED
+            if step is Step.GATING and not gating:
+                gating = True
+                print(f"gatebot: the {gate_job} job runs; watching it until the check is concluded", file=log)
             left = deadline - self.clock()
             if left <= 0:
                 self.show(*self._text(progress.timed_out_note(int(self.watch.timeout // 60), gate_job)))

@@ -20,7 +20,7 @@ import pytest
 from gatebot.activities.context import Context
 from gatebot.activities.progress import Watch, watch_shards
 from gatebot.github.checks import CheckPayload, Published, publish_check, start_check
-from gatebot.progress import shard_job_names
+from gatebot.progress import GATE_GRACE, shard_job_names
 from gatebot.settings import Settings
 from tests.fakegithub.state import Job, WorkflowRun
 from tests.github.harness import TOKEN, ActionHarness, checks, opened
@@ -55,6 +55,7 @@ class Sharded:
         action.repo.add_job(self.run.id, "plan", status="completed", conclusion="success")
         action.repo.add_job(self.run.id, "progress", status="in_progress")
         self.shards: list[Job] = [action.repo.add_job(self.run.id, name) for name in NAMES]
+        self.gate_job: Job | None = None
         self.now = 0.0
         self.titles: list[str] = []
         self.log = io.StringIO()
@@ -99,12 +100,32 @@ def sharded(action: ActionHarness) -> Sharded:
 def test_watcher__counts_done_shards_and_names_the_failed_one__gate_concludes_the_same_check(
     sharded: Sharded, action: ActionHarness
 ) -> None:
+    in_progress: list[tuple[int, str, str, str, str | None, str]] = []
+
     def first_two() -> None:
         sharded.action.repo.set_job(sharded.shards[2], status="in_progress")
         sharded.finish(0)
         sharded.finish(1, "failure")
 
-    code = sharded.watch([lambda: None, first_two, lambda: sharded.finish(2)])
+    def last_and_the_gate_job_starts() -> None:
+        sharded.finish(2)
+        sharded.gate_job = action.repo.add_job(sharded.run.id, "gate", status="in_progress")
+
+    def gate() -> None:
+        # The gate job: shard 1's part is missing; its check concludes the watcher's check run.
+        now = sharded.check()
+        in_progress.append((now.id, now.name, now.head_sha, now.status, now.conclusion, now.summary))
+        shutil.rmtree(action.workspace)
+        root = write_project(action.workspace, shards=3)
+        parts = action.tmp / "downloaded"
+        for shard in ("0/3", "2/3"):
+            _run(root, "run", "--shard", shard, "--out", str(parts))
+        run = action.gate("pull_request", sharded.event, results_dir=str(parts))
+        assert run.code == 2, run.stderr
+        assert sharded.gate_job is not None
+        action.repo.set_job(sharded.gate_job, status="completed", conclusion="failure")
+
+    code = sharded.watch([lambda: None, first_two, last_and_the_gate_job_starts, gate])
 
     assert code == 0
     assert sharded.titles == [
@@ -112,31 +133,51 @@ def test_watcher__counts_done_shards_and_names_the_failed_one__gate_concludes_th
         "0 of 3 shards done",
         "2 of 3 shards done; shard qa-bot qa 1/3 failure",
         "3 of 3 shards done; shard qa-bot qa 1/3 failure",
+        "gatebot could not run",
     ]
-    (check,) = checks(action.repo)
-    assert (check.name, check.head_sha, check.status, check.conclusion) == (
-        "gatebot",
-        sharded.head_sha,
-        "in_progress",
-        None,
-    )
-    assert "- shard qa-bot qa 1/3: failure" in check.summary
-    assert "- shard qa-bot qa 2/3: success" in check.summary
-    assert action.fake.log.count("POST", "*/check-runs") == 1
-    assert action.fake.log.count("PATCH", "*/check-runs/*") == 2  # only when the text changed
-
-    # The gate job: shard 1's part is missing; its check concludes the watcher's check run.
-    shutil.rmtree(action.workspace)
-    root = write_project(action.workspace, shards=3)
-    parts = action.tmp / "downloaded"
-    for shard in ("0/3", "2/3"):
-        _run(root, "run", "--shard", shard, "--out", str(parts))
-    gate = action.gate("pull_request", sharded.event, results_dir=str(parts))
-    assert gate.code == 2, gate.stderr
+    ((check_id, name, head_sha, status, conclusion, summary),) = in_progress
+    assert (name, head_sha, status, conclusion) == ("gatebot", sharded.head_sha, "in_progress", None)
+    assert "- shard qa-bot qa 1/3: failure" in summary
+    assert "- shard qa-bot qa 2/3: success" in summary
     (concluded,) = checks(action.repo)
-    assert (concluded.id, concluded.status, concluded.conclusion) == (check.id, "completed", "failure")
+    assert (concluded.id, concluded.status, concluded.conclusion) == (check_id, "completed", "failure")
     assert "qa-bot/qa: shard 1/3 is missing (have 0/3, 2/3)" in concluded.summary
     assert action.fake.log.count("POST", "*/check-runs") == 1
+    assert "the check was concluded (failure); stopping" in sharded.log.getvalue()
+
+
+def test_watcher__gate_job_fails_before_gatebot_ran__check_fails_naming_the_job(sharded: Sharded) -> None:
+    def shards_end_and_the_gate_job_starts() -> None:
+        for index in range(3):
+            sharded.finish(index)
+        sharded.gate_job = sharded.action.repo.add_job(sharded.run.id, "gate", status="in_progress")
+
+    def download_fails() -> None:
+        assert sharded.gate_job is not None
+        sharded.action.repo.set_job(sharded.gate_job, status="completed", conclusion="failure")
+
+    assert sharded.watch([shards_end_and_the_gate_job_starts, lambda: None, download_fails]) == 0
+
+    check = checks(sharded.action.repo)[0]
+    assert (check.status, check.conclusion) == ("completed", "failure")
+    assert check.title == "the gate job ended (failure) without a verdict"
+    assert "the gate job runs; watching it until the check is concluded" in sharded.log.getvalue()
+
+
+def test_watcher__no_gate_job_after_the_shards__stops_after_the_grace_leaving_the_check(
+    sharded: Sharded,
+) -> None:
+    def shards_end() -> None:
+        for index in range(3):
+            sharded.finish(index)
+
+    looks = int(GATE_GRACE // 30)
+    assert sharded.watch([shards_end] + [lambda: None] * looks) == 0
+
+    assert sharded.now == 30 * (looks + 1)
+    check = checks(sharded.action.repo)[0]
+    assert (check.status, check.conclusion, check.title) == ("in_progress", None, "3 of 3 shards done")
+    assert "no job named 'gate' in 300 s; stopping" in sharded.log.getvalue()
 
 
 def test_watcher__gate_concluded_the_check__stops_without_touching_it(sharded: Sharded) -> None:

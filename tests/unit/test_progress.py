@@ -31,7 +31,8 @@ def test_summary__one_line_per_shard__not_yet_listed_ones_too() -> None:
     [
         ((DONE, None, None), None, False, Step.WAIT),
         ((DONE, DONE, DONE), None, False, Step.SHARDS_DONE),
-        ((DONE, DONE, DONE), JobState("gate", "queued"), False, Step.SHARDS_DONE),
+        ((DONE, DONE, DONE), JobState("gate", "queued"), False, Step.GATING),
+        ((DONE, DONE, DONE), JobState("gate", "in_progress"), False, Step.GATING),
         ((DONE, DONE, DONE), JobState("gate", "completed", "skipped"), False, Step.GATE_ENDED),
         ((DONE, DONE, DONE), JobState("gate", "completed", "success"), True, Step.CONCLUDED),
         ((None, None, None), None, True, Step.CONCLUDED),
