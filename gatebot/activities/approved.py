@@ -1,6 +1,7 @@
 """A maintainer's `/gatebot run`: the base branch's harness evaluates a fork's model with the secrets.
 
-The command workflow runs the default branch's workflow file and checks out the base branch: its config,
+The command workflow runs the default branch's workflow file and checks out the default branch, which
+must be the pull request's base (a pull request into another branch is refused): its config,
 benchmarks, requirements and datasets are the harness. Three stages, as for any gate:
 
 - **plan** (token; runs nothing of the pull request): the pull request's head is read from the API now,
@@ -49,6 +50,7 @@ from gatebot.github.client import Client
 from gatebot.github.git_data import GitData
 from gatebot.github.interactions import reply
 from gatebot.github.pulls import file_changes, pull_head, pull_request_info
+from gatebot.markdown import escape_md
 from gatebot.plan import Job, select_jobs
 from gatebot.results import Results
 from gatebot.reuse import pull_request_scope
@@ -74,6 +76,16 @@ def plan_approved_run(ctx: Context, gh: Client, number: int, *, login: str, now:
     info = pull_request_info(gh, repository, number)
     if info.state != "open":
         return f"pull request #{number} is {info.state}: nothing to run"
+    default = str((ctx.runner.event().get("repository") or {}).get("default_branch") or "")
+    if default and info.base_ref != default:
+        # The command workflow runs on the default branch and checks it out: its config and
+        # benchmarks would judge a change meant for another branch, against that branch's baselines.
+        into, main = escape_md(info.base_ref), escape_md(default)
+        return (
+            f"pull request #{number} is into {into}, and `/gatebot run` evaluates with the harness of "
+            f"the default branch ({main}), which the command workflow checks out: it runs only for pull "
+            f"requests into {main}"
+        )
     loaded = ctx.load_config()
     prefix = ctx.config_prefix(loaded)
     changes, truncated = file_changes(gh, repository, number)

@@ -132,6 +132,35 @@ def test_read_only_user_run__nothing_planned_nothing_published(action: ActionHar
     assert (action.workspace / "models" / "ticket-router.npz").read_bytes() != fine_tune
 
 
+def test_pull_request_into_another_branch__refused__the_harness_is_the_default_branch(
+    action: ActionHarness,
+) -> None:
+    fine_tune = _harness(action)
+    event = payloads.pull_request_from_fork()
+    event["pull_request"]["base"]["ref"] = "release/1.x"
+    pull = event["pull_request"]
+    action.repo.commit({"README.md": "the release\n"}, branch=None, sha=pull["base"]["sha"])
+    action.repo.commit(
+        {"models/ticket-router.npz": fine_tune},
+        branch=None,
+        parents=[pull["base"]["sha"]],
+        sha=pull["head"]["sha"],
+    )
+    action.pull_request(event, ["models/ticket-router.npz"])
+    action.repo.set_permission("maintainer-mia", "maintain")
+
+    staged = _command(action, "/gatebot run", "maintainer-mia")
+
+    assert staged.evaluate is None and staged.plan.code == 0
+    assert checks(action.repo) == []
+    (reply,) = _replies(action)
+    assert (
+        "is into release/1.x, and `/gatebot run` evaluates with the harness of the default branch (master)"
+        in reply
+    )
+    assert (action.workspace / "models" / "ticket-router.npz").read_bytes() != fine_tune
+
+
 def test_fork_also_changes_the_benchmark__refused_naming_the_file(action: ActionHarness) -> None:
     fine_tune = _harness(action)
     _fork_pull_request(
