@@ -32,7 +32,8 @@ on the search alone (which finds it in 79.8% of 4,000 runs) and not kept (1,000 
 5,000 permutations (no gain); ties with the permutation maximum broken at random, an exact randomised
 test (81%, but 5.2% false alarms); and a statistic that weights the change rate more, sum_S w_i /
 sqrt(n_S v) * (k_S / (n_S v))^(1/4) with k_S the changed examples of S (83%), whose gain comes from
-the simulation's examples all churning alike.
+the simulation's examples all churning alike: when one topic's examples change three times as often,
+both ways, it finds the drop in 57% of 600 runs against the pooled scale's 60%.
 
 Findings. Subgroups that are found are grouped, strongest first: one whose examples are nearly the
 same as a stronger one's (Jaccard >= `merge_jaccard`) is the same finding under another name (the
