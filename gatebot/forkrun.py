@@ -12,6 +12,7 @@ Pure: the changed files and the config in, the decision out; text and secrets in
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ PICKLE_SUFFIXES = frozenset({".pkl", ".pickle", ".pt", ".pth", ".bin", ".joblib"
 `joblib.load`, `pickle.load`). safetensors, GGUF, ONNX, JSON and text hold data only."""
 REMOVED = "removed"
 _SECRET_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+_SECRET_BLOCK = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)<<([A-Za-z0-9_]+)$")
 REDACTED = "***"
 MIN_REDACTED_CHARS = 4
 """Shorter values are not redacted: replacing every `a` of a report would say more than it hides."""
@@ -125,17 +127,39 @@ def vet_changes(config: Config, files: Sequence[ChangedFile], *, prefix: str, fr
 
 
 def parse_secrets(text: str | None, *, where: str = "input secrets") -> dict[str, str]:
-    """`NAME=value` lines (the action's `secrets` input) as a mapping; empty values are left out (a
-    secret the repository does not have arrives empty). A problem names the line, never its value."""
+    """`NAME=value` lines (the action's `secrets` input) as a mapping, and `NAME<<DELIMITER` blocks for a
+    value of several lines (a service account's JSON key), ended by a line that is the delimiter, as in
+    `$GITHUB_OUTPUT`. Empty values are left out (a secret the repository does not have arrives empty). A
+    problem names the line, never its value."""
     found: dict[str, str] = {}
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        if not line.strip():
+    lines = (text or "").splitlines()
+    number = 0
+    while number < len(lines):
+        line = lines[number].strip()
+        number += 1
+        if not line:
             continue
-        match = _SECRET_LINE.match(line.strip())
+        block = _SECRET_BLOCK.match(line)
+        if block is not None:
+            name, delimiter, start = block.group(1), block.group(2), number
+            while number < len(lines) and lines[number].strip() != delimiter:
+                number += 1
+            if number == len(lines):
+                raise InputError(
+                    f"{where}: line {start}: {name}<<{delimiter} has no closing line {delimiter}",
+                    f"end the value with a line that is {delimiter} alone",
+                )
+            value = "\n".join(lines[start:number])
+            number += 1
+            if value.strip():
+                found[name] = value
+            continue
+        match = _SECRET_LINE.match(line)
         if match is None:
             raise InputError(
                 f"{where}: line {number} is not NAME=value",
-                "give one secret a line: NAME=${{ secrets.NAME }}",
+                "give one secret a line: NAME=${{ secrets.NAME }} (NAME<<EOF, the value, EOF for one of "
+                "several lines)",
             )
         if match.group(2):
             found[match.group(1)] = match.group(2)
@@ -143,8 +167,17 @@ def parse_secrets(text: str | None, *, where: str = "input secrets") -> dict[str
 
 
 def secret_values(secrets: Mapping[str, str]) -> tuple[str, ...]:
-    """The values to redact, longest first (so one that contains another is replaced whole)."""
-    values = {v for v in secrets.values() if len(v) >= MIN_REDACTED_CHARS}
+    """The values to redact, longest first (so one that contains another is replaced whole). A value of
+    several lines is redacted whole, and each of its lines alone and as a JSON string writes it (a
+    benchmark may print one line of a key, or the key inside JSON)."""
+    values: set[str] = set()
+    for value in secrets.values():
+        values.add(value)
+        if "\n" in value:
+            values.add(json.dumps(value)[1:-1])
+            for line in value.splitlines():
+                values.update((line.strip(), json.dumps(line.strip())[1:-1]))
+    values = {v for v in values if len(v) >= MIN_REDACTED_CHARS}
     return tuple(sorted(values, key=len, reverse=True))
 
 

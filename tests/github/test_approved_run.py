@@ -118,6 +118,47 @@ def test_maintainer_run__base_benchmark_with_secret_on_fork_model__comment_and_c
     _assert_no_secret(action, staged)
 
 
+def test_maintainer_run__secret_of_several_lines__benchmark_gets_it_whole__no_line_left_anywhere(
+    action: ActionHarness,
+) -> None:
+    key = "\n".join(
+        [
+            "-----BEGIN KEY-----",
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+            "bm90LWEtcmVhbC1rZXktYnV0",
+            "-----END KEY-----",
+        ]
+    )
+    fine_tune = _harness(action)
+    with (action.workspace / "check_key.py").open("a") as script:
+        script.write('print("one line of it:", key.splitlines()[1], flush=True)\n')
+    config = action.workspace / ".gatebot.yml"
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    config.write_text(config.read_text().replace(hashlib.sha256(SECRET.encode()).hexdigest(), digest))
+    _fork_pull_request(action, {"models/ticket-router.npz": fine_tune})
+    action.repo.set_permission("maintainer-mia", "maintain")
+    comment = action.repo.add_issue_comment(2, "/gatebot run", user="maintainer-mia")
+    command = payloads.issue_comment_on_pull_request(
+        body="/gatebot run", user="maintainer-mia", comment_id=comment.id
+    )
+
+    staged = action.stages(
+        "issue_comment", command, evaluate_only={"GATEBOT_SECRETS": f"JUDGE_KEY<<EOF\n{key}\nEOF\n"}
+    )
+
+    assert staged.evaluate is not None and staged.evaluate.code == 0, staged.last.stderr
+    assert staged.publish is not None and staged.publish.code == 1
+    assert "judge key in use: ***" in staged.evaluate.stderr
+    assert "one line of it: ***" in staged.evaluate.stderr
+    for line in key.splitlines():
+        for entry in action.fake.log:
+            assert line not in json.dumps([entry.path, entry.body, entry.response], default=str)
+        for path in action.tmp.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                assert line.encode() not in path.read_bytes(), path
+        assert line not in staged.evaluate.stdout + staged.evaluate.stderr + staged.publish.summary
+
+
 def test_read_only_user_run__nothing_planned_nothing_published(action: ActionHarness) -> None:
     fine_tune = _harness(action)
     _fork_pull_request(action, {"models/ticket-router.npz": fine_tune})

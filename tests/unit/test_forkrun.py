@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,30 @@ def test_secrets_input__name_value_lines__empty_left_out__problem_never_shows_a_
     with pytest.raises(InputError) as raised:
         parse_secrets("JUDGE_KEY=fine\nsk-not-a-line")
     assert "line 2" in raised.value.message and "sk-not" not in raised.value.message
+
+
+KEY_FILE = '{\n  "type": "service_account",\n  "private_key": "-----BEGIN KEY-----\\nMIIEvQ\\n"\n}'
+
+
+def test_secrets_input__a_block_of_several_lines__kept_whole__unclosed_named_without_the_value() -> None:
+    text = f"JUDGE_KEY=abc\nGCP_KEY<<EOF\n{KEY_FILE}\nEOF\nEMPTY<<END\nEND\nLAST=z1"
+    assert parse_secrets(text) == {"JUDGE_KEY": "abc", "GCP_KEY": KEY_FILE, "LAST": "z1"}
+    with pytest.raises(InputError) as raised:
+        parse_secrets(f"JUDGE_KEY=abc\nGCP_KEY<<EOF\n{KEY_FILE}\n")
+    assert raised.value.message == "input secrets: line 2: GCP_KEY<<EOF has no closing line EOF"
+    assert "service_account" not in raised.value.message + (raised.value.hint or "")
+
+
+def test_redact__a_value_of_several_lines__whole__each_line__and_as_json() -> None:
+    values = secret_values({"GCP_KEY": KEY_FILE})
+    document = {
+        "log": f"loaded {KEY_FILE}",
+        "line": 'key: "private_key": "-----BEGIN KEY-----\\nMIIEvQ\\n"',
+        "json": json.dumps({"echo": KEY_FILE}),
+    }
+    redacted = json.dumps(redact(document, values))
+    assert "service_account" not in redacted and "MIIEvQ" not in redacted
+    assert redact(document, values)["log"] == "loaded ***"
 
 
 def test_redact__every_string_of_a_document__longest_value_first() -> None:
