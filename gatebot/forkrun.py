@@ -132,7 +132,8 @@ def parse_secrets(text: str | None, *, where: str = "input secrets") -> dict[str
     `$GITHUB_OUTPUT`. Empty values are left out (a secret the repository does not have arrives empty). A
     problem names the line, never its value."""
     found: dict[str, str] = {}
-    lines = (text or "").splitlines()
+    # Lines end at "\n" only (a value may hold other line breaks), a "\r" before it dropped.
+    lines = [line.removesuffix("\r") for line in (text or "").split("\n")]
     number = 0
     while number < len(lines):
         line = lines[number].strip()
@@ -145,9 +146,11 @@ def parse_secrets(text: str | None, *, where: str = "input secrets") -> dict[str
             while number < len(lines) and lines[number].strip() != delimiter:
                 number += 1
             if number == len(lines):
+                # Neither the name nor the delimiter is shown: the line may be part of a value.
                 raise InputError(
-                    f"{where}: line {start}: {name}<<{delimiter} has no closing line {delimiter}",
-                    f"end the value with a line that is {delimiter} alone",
+                    f"{where}: line {start} opens a value of several lines (NAME<<DELIMITER) that no "
+                    "line closes",
+                    "end it with a line that is the delimiter alone",
                 )
             value = "\n".join(lines[start:number])
             number += 1

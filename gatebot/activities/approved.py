@@ -77,7 +77,9 @@ def plan_approved_run(ctx: Context, gh: Client, number: int, *, login: str, now:
     if info.state != "open":
         return f"pull request #{number} is {info.state}: nothing to run"
     default = str((ctx.runner.event().get("repository") or {}).get("default_branch") or "")
-    if default and info.base_ref != default:
+    if not default:
+        return "the event does not name the repository's default branch, whose harness the run would use"
+    if info.base_ref != default:
         # The command workflow runs on the default branch and checks it out: its config and
         # benchmarks would judge a change meant for another branch, against that branch's baselines.
         into, main = escape_md(info.base_ref), escape_md(default)

@@ -108,8 +108,11 @@ def test_secrets_input__a_block_of_several_lines__kept_whole__unclosed_named_wit
     assert parse_secrets(text) == {"JUDGE_KEY": "abc", "GCP_KEY": KEY_FILE, "LAST": "z1"}
     with pytest.raises(InputError) as raised:
         parse_secrets(f"JUDGE_KEY=abc\nGCP_KEY<<EOF\n{KEY_FILE}\n")
-    assert raised.value.message == "input secrets: line 2: GCP_KEY<<EOF has no closing line EOF"
+    assert raised.value.message == (
+        "input secrets: line 2 opens a value of several lines (NAME<<DELIMITER) that no line closes"
+    )
     assert "service_account" not in raised.value.message + (raised.value.hint or "")
+    assert parse_secrets("K<<E\r\nl1\u2028l2\x0cl3\r\nE\r\n") == {"K": "l1\u2028l2\x0cl3"}
 
 
 def test_redact__a_value_of_several_lines__whole__each_line__and_as_json() -> None:
