@@ -22,7 +22,7 @@ from gatebot.errors import InputError
 from gatebot.plan import Job
 from gatebot.results import Results, atomic_write, load_results, write_results
 from gatebot.reuse import WHOLE, ReuseKey, Shard, reuse_key, trust_scope
-from gatebot.runner import job_digests, results_path, run_benchmark
+from gatebot.runner import Digests, job_digests, results_path, run_benchmark
 from gatebot.shards import Part, merge
 from gatebot.verdict import Cost
 
@@ -105,7 +105,11 @@ def job_key(loaded: LoadedConfig, job: Job, shard: Shard = WHOLE) -> ReuseKey | 
     """The reuse key of a job as the checkout has it, or why it has none (`reuse: false` included)."""
     if not loaded.config.benchmarks[job.benchmark].reuse:
         return f"benchmark {job.benchmark} says `reuse: false`"
-    digests = job_digests(loaded, job)
+    return digests_key(job, job_digests(loaded, job), shard)
+
+
+def digests_key(job: Job, digests: Digests, shard: Shard = WHOLE) -> ReuseKey | str:
+    """The reuse key of a job whose digests are known, or why it has none."""
     return reuse_key(
         job.model,
         job.benchmark,
@@ -179,14 +183,7 @@ class Runs:
         digests = job_digests(loaded, job)
         key: ReuseKey | None = None
         if self.reuse and loaded.config.benchmarks[job.benchmark].reuse:
-            made = reuse_key(
-                job.model,
-                job.benchmark,
-                model_digest=digests.model,
-                inputs_digest=digests.inputs,
-                config_digest=digests.config,
-                shard=shard,
-            )
+            made = digests_key(job, digests, shard)
             if isinstance(made, str):
                 print(f"gatebot: {label}: results are not reused: {made}", file=self.log)
             else:

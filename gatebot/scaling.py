@@ -21,9 +21,8 @@ from gatebot.github.client import connect
 from gatebot.github.pulls import changed_files
 from gatebot.plan import Job, affected_models, select_jobs
 from gatebot.results import write_results
-from gatebot.reuse import WHOLE, ReuseKey, Shard, cache_key, parse_shard, reuse_key
-from gatebot.runner import job_digests
-from gatebot.runs import LocalCache, Runs, cache_folder, partials, scope_of
+from gatebot.reuse import WHOLE, ReuseKey, Shard, cache_key, parse_shard
+from gatebot.runs import LocalCache, Runs, cache_folder, job_key, partials, scope_of
 from gatebot.settings import Settings
 from gatebot.shards import matrix, merge
 
@@ -147,15 +146,7 @@ def cache_key_lines(
     for job in jobs:
         if not loaded.config.benchmarks[job.benchmark].reuse:
             continue
-        digests = job_digests(loaded, job)
-        made = reuse_key(
-            job.model,
-            job.benchmark,
-            model_digest=digests.model,
-            inputs_digest=digests.inputs,
-            config_digest=digests.config,
-            shard=shard_for(shard, loaded, job.benchmark),
-        )
+        made = job_key(loaded, job, shard_for(shard, loaded, job.benchmark))
         if isinstance(made, ReuseKey):
             keys.append(made)
     key, prefix = cache_key(keys, scope(settings))
