@@ -58,10 +58,13 @@ def _fork_pull_request(action: ActionHarness, files: dict[str, bytes | str]) -> 
     return event
 
 
-def _command(action: ActionHarness, body: str, user: str, **kwargs: Any) -> Stages:
+def _command(
+    action: ActionHarness, body: str, user: str, *, secrets: dict[str, str] | None = SECRETS, **kwargs: Any
+) -> Stages:
+    """The command workflow's three steps for `body` commented by `user`; `secrets` reach evaluate only."""
     comment = action.repo.add_issue_comment(2, body, user=user)
     event = payloads.issue_comment_on_pull_request(body=body, user=user, comment_id=comment.id)
-    return action.stages("issue_comment", event, evaluate_only=SECRETS, **kwargs)
+    return action.stages("issue_comment", event, evaluate_only=secrets, **kwargs)
 
 
 def _sticky(action: ActionHarness) -> Any:
@@ -137,13 +140,9 @@ def test_maintainer_run__secret_of_several_lines__benchmark_gets_it_whole__no_li
     config.write_text(config.read_text().replace(hashlib.sha256(SECRET.encode()).hexdigest(), digest))
     _fork_pull_request(action, {"models/ticket-router.npz": fine_tune})
     action.repo.set_permission("maintainer-mia", "maintain")
-    comment = action.repo.add_issue_comment(2, "/gatebot run", user="maintainer-mia")
-    command = payloads.issue_comment_on_pull_request(
-        body="/gatebot run", user="maintainer-mia", comment_id=comment.id
-    )
 
-    staged = action.stages(
-        "issue_comment", command, evaluate_only={"GATEBOT_SECRETS": f"JUDGE_KEY<<EOF\n{key}\nEOF\n"}
+    staged = _command(
+        action, "/gatebot run", "maintainer-mia", secrets={"GATEBOT_SECRETS": f"JUDGE_KEY<<EOF\n{key}\nEOF\n"}
     )
 
     assert staged.evaluate is not None and staged.evaluate.code == 0, staged.last.stderr
@@ -291,12 +290,8 @@ def test_secret_not_passed__the_approved_commit_gets_a_failing_check_naming_it(a
     fine_tune = _harness(action)
     event = _fork_pull_request(action, {"models/ticket-router.npz": fine_tune})
     action.repo.set_permission("maintainer-mia", "maintain")
-    comment = action.repo.add_issue_comment(2, "/gatebot run", user="maintainer-mia")
-    command = payloads.issue_comment_on_pull_request(
-        body="/gatebot run", user="maintainer-mia", comment_id=comment.id
-    )
 
-    staged = action.stages("issue_comment", command)
+    staged = _command(action, "/gatebot run", "maintainer-mia", secrets=None)
 
     assert staged.publish is not None and staged.publish.code == 2
     check = checks(action.repo)[-1]
