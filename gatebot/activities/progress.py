@@ -165,9 +165,7 @@ class _Watcher:
             gate = next((job for job in reversed(jobs) if job.name == gate_job), None)
             step = progress.next_step(state, gate=gate, check_completed=self.check.completed)
             if step is Step.CONCLUDED:
-                print(
-                    f"gatebot: the check was concluded ({self.check.conclusion}); stopping", file=self.ctx.log
-                )
+                print(f"gatebot: the check was concluded ({self.check.conclusion}); stopping", file=log)
                 return EXIT_PASSED
             if step is Step.GATE_ENDED:
                 self.conclude(
@@ -192,7 +190,7 @@ class _Watcher:
             left = deadline - self.clock()
             if left <= 0:
                 self.show(*self._text(progress.timed_out_note(int(self.watch.timeout // 60), gate_job)))
-                print(f"gatebot: stopped watching after {self.watch.timeout:g} s", file=self.ctx.log)
+                print(f"gatebot: stopped watching after {self.watch.timeout:g} s", file=log)
                 return EXIT_PASSED
             self.sleep(min(self.watch.interval, left))
             jobs = run_jobs(self.gh, repository, self.run_id) or []
