@@ -100,3 +100,15 @@ def runs(root: Path) -> list[str]:
     """The lines the benchmark wrote, one per run (`root` is the project, or the GATEBOT_RUNS_LOG file)."""
     log = root if root.suffix == ".log" else root / "runs.log"
     return log.read_text().splitlines() if log.exists() else []
+
+
+def git(cwd: Path, *args: str) -> str:
+    """`git` in `cwd` with a committer identity of its own (a fresh machine has none); its output."""
+    done = subprocess.run(
+        ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()

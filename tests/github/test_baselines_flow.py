@@ -15,6 +15,7 @@ from gatebot.commands import report_part
 from gatebot.results import load_results
 from tests.fakegithub import events as payloads
 from tests.github.harness import DEMO, REPO, SYMLINK_MODE, ActionHarness, checks, commit_entry, opened
+from tests.projects import git
 
 BRANCH = "gatebot-baselines"
 
@@ -194,28 +195,17 @@ def test_model_directory_turned_into_a_symlink__gate_and_record_fail_loudly__bra
     assert action.repo.branch(BRANCH) == tip
 
 
-def _git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
-
-
 def test_no_baseline_anywhere__benchmarks_the_base_commit_and_says_so(action: ActionHarness) -> None:
     workspace = action.workspace
     shutil.rmtree(workspace / ".gatebot")
     fine_tuned = (workspace / "models" / "ticket-router.npz").read_bytes()
     shutil.copy(workspace / "models" / "base.npz", workspace / "models" / "ticket-router.npz")
-    _git(workspace, "init", "-q", "-b", "master")
-    _git(workspace, "add", "-A")
-    _git(workspace, "commit", "-qm", "base model")
-    base = _git(workspace, "rev-parse", "HEAD")
+    git(workspace, "init", "-q", "-b", "master")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "base model")
+    base = git(workspace, "rev-parse", "HEAD")
     (workspace / "models" / "ticket-router.npz").write_bytes(fine_tuned)
-    _git(workspace, "commit", "-qam", "fine-tune")
+    git(workspace, "commit", "-qam", "fine-tune")
     event = opened()
     event["pull_request"]["base"]["sha"] = base
     action.pull_request(event, ["models/ticket-router.npz"])
@@ -224,7 +214,7 @@ def test_no_baseline_anywhere__benchmarks_the_base_commit_and_says_so(action: Ac
     body = action.repo.comments_on(2)[0].body
     assert f"the base commit {base[:7]}, benchmarked in this run (no baseline was recorded)" in body
     assert "**accuracy** on language=es" in body
-    assert _git(workspace, "worktree", "list").count("\n") == 0  # the base worktree is gone
+    assert git(workspace, "worktree", "list").count("\n") == 0  # the base worktree is gone
 
 
 def test_no_baseline_and_policy_fail__exit_2_no_baseline(action: ActionHarness) -> None:
@@ -327,15 +317,15 @@ def test_pull_request_loosens_its_own_gate__judged_by_the_base_settings__change_
     action: ActionHarness,
 ) -> None:
     workspace = action.workspace
-    _git(workspace, "init", "-q", "-b", "master")
-    _git(workspace, "add", "-A")
-    _git(workspace, "commit", "-qm", "base")
-    base = _git(workspace, "rev-parse", "HEAD")
+    git(workspace, "init", "-q", "-b", "master")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "base")
+    base = git(workspace, "rev-parse", "HEAD")
     config = workspace / ".gatebot.yml"
     loosened = config.read_text().replace("min_effect: 0.01", "min_effect: 0.5")
     assert loosened != config.read_text()
     config.write_text(loosened)
-    _git(workspace, "commit", "-qam", "a generous threshold")
+    git(workspace, "commit", "-qam", "a generous threshold")
     event = opened()
     event["pull_request"]["base"]["sha"] = base
     action.pull_request(event, ["models/ticket-router.npz", ".gatebot.yml"])
@@ -354,16 +344,16 @@ def test_pull_request_rewrites_its_committed_baseline__compared_with_the_base_co
     action: ActionHarness,
 ) -> None:
     workspace = action.workspace
-    _git(workspace, "init", "-q", "-b", "master")
-    _git(workspace, "add", "-A")
-    _git(workspace, "commit", "-qm", "base")
-    base = _git(workspace, "rev-parse", "HEAD")
+    git(workspace, "init", "-q", "-b", "master")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "base")
+    base = git(workspace, "rev-parse", "HEAD")
     stored = workspace / ".gatebot" / "baselines" / "ticket-router" / "tickets.json"
     document = json.loads(stored.read_text())
     for example in document["examples"]:
         example["scores"] = {name: 0 for name in example.get("scores", {})}
     stored.write_text(json.dumps(document))  # a baseline nobody could fail against
-    _git(workspace, "commit", "-qam", "a convenient baseline")
+    git(workspace, "commit", "-qam", "a convenient baseline")
     event = opened()
     event["pull_request"]["base"]["sha"] = base
     changed = ".gatebot/baselines/ticket-router/tickets.json"

@@ -17,7 +17,7 @@ from gatebot.baselines import BaselineStore
 from gatebot.commands import report_part
 from gatebot.results import load_results
 from tests.github.harness import REPO, ActionHarness, checks, opened
-from tests.projects import BENCHMARK, MODEL, WORSE, runs, set_quality, write_project
+from tests.projects import BENCHMARK, MODEL, WORSE, git, runs, set_quality, write_project
 
 SEED_TOKEN = "ghs_seedreuse0000000000000000000000000"
 CHANGED = [f"models/{MODEL}.txt"]
@@ -26,17 +26,6 @@ CHANGED = [f"models/{MODEL}.txt"]
 def _project(action: ActionHarness, *, shards: int = 1, baseline: bool = True) -> Path:
     shutil.rmtree(action.workspace)
     return write_project(action.workspace, shards=shards, baseline=baseline)
-
-
-def _git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
 
 
 def _run(root: Path, *args: str) -> None:
@@ -102,10 +91,10 @@ def test_no_baseline__base_commit_benchmarked_once_for_two_pull_requests(
 ) -> None:
     root = _project(action, baseline=False)
     (root / ".gitignore").write_text("runs.log\n")
-    _git(root, "init", "-q", "-b", "master")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "good model")
-    base = _git(root, "rev-parse", "HEAD")
+    git(root, "init", "-q", "-b", "master")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "good model")
+    base = git(root, "rev-parse", "HEAD")
     cache = str(tmp_path / "kept-cache")
     log = tmp_path / "every-run.log"
     for number, quality in ((2, WORSE), (3, "0.79")):
