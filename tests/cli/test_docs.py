@@ -69,19 +69,24 @@ def test_readme_workflows__pin_third_party_actions_to_a_commit() -> None:
                 assert re.search(r"# v\d+\.\d+\.\d+$", line), f"{name}: say which tag the SHA is: {line}"
 
 
-@pytest.mark.parametrize("name", WORKFLOW_NAMES)
-def test_readme_workflow__zizmor_offline_is_clean(name: str, tmp_path: Path) -> None:
-    workflows = tmp_path / ".github" / "workflows"
+def _zizmor_on(root: Path, name: str, text: str) -> subprocess.CompletedProcess[str]:
+    """`zizmor --offline` on `text` as the workflow `name` of a repository at `root`."""
+    workflows = root / ".github" / "workflows"
     workflows.mkdir(parents=True)
-    (workflows / name).write_text(_readme_workflows()[name], encoding="utf-8")
-    done = subprocess.run(
+    (workflows / name).write_text(text, encoding="utf-8")
+    return subprocess.run(
         [_zizmor(), "--offline", "--no-progress", str(workflows / name)],
-        cwd=tmp_path,
+        cwd=root,
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
     )
+
+
+@pytest.mark.parametrize("name", WORKFLOW_NAMES)
+def test_readme_workflow__zizmor_offline_is_clean(name: str, tmp_path: Path) -> None:
+    done = _zizmor_on(tmp_path, name, _readme_workflows()[name])
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -110,15 +115,5 @@ def test_readme_sharded_workflow__zizmor_clean__pinned__no_token_where_the_pull_
     assert "token" not in json.dumps(shard_steps).lower()  # the step that runs the pull request's code
     assert set(jobs["shard"]["permissions"].values()) == {"read"}
     assert jobs["gate"]["steps"][-1]["with"] == {"results-dir": "shards"}
-    workflows = tmp_path / ".github" / "workflows"
-    workflows.mkdir(parents=True)
-    (workflows / "gatebot-sharded.yml").write_text(text, encoding="utf-8")
-    done = subprocess.run(
-        [_zizmor(), "--offline", "--no-progress", str(workflows / "gatebot-sharded.yml")],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    done = _zizmor_on(tmp_path, "gatebot-sharded.yml", text)
     assert done.returncode == 0, done.stdout + done.stderr
