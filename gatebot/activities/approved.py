@@ -11,7 +11,8 @@ benchmarks, requirements and datasets are the harness. Three stages, as for any 
   files named.
 - **evaluate** (no token): the fetched files are placed in the checkout, the benchmarks run with the
   secrets they declare (the action's `secrets` input reaches this step only), and every secret value
-  is redacted from the log, the error and the verdict.
+  is redacted from the log, the error and the verdict. A job without a baseline under
+  `missing_baseline: run-base` also benchmarks the base commit, in a worktree of its own.
 - **publish** (token; runs nothing): the comment (who approved which commit) and the check on the
   approved commit; if the pull request moved on meanwhile, the reply says a new `/gatebot run` is needed.
 """
@@ -29,9 +30,10 @@ from typing import IO, cast
 from gatebot.activities.context import Context
 from gatebot.activities.gate import _hand_off_baselines, publish_gate
 from gatebot.activities.handoff import Handoff, StagePlan, planned_jobs
-from gatebot.baselines import DEFAULT_DIR, FileSource, LocalStore
+from gatebot.baselines import DEFAULT_DIR, FileSource, Found, LocalStore
 from gatebot.baselines.handoff import HandoffSource
 from gatebot.commands import Approval, reply_to
+from gatebot.config import LoadedConfig
 from gatebot.errors import GatebotError, InputError, failure_of
 from gatebot.events import Activity, PullRequest
 from gatebot.forkrun import (
@@ -45,7 +47,7 @@ from gatebot.forkrun import (
     shown_paths,
     vet_changes,
 )
-from gatebot.gating import gate
+from gatebot.gating import RunBase, gate
 from gatebot.github.client import Client
 from gatebot.github.git_data import GitData
 from gatebot.github.interactions import reply
@@ -54,7 +56,7 @@ from gatebot.markdown import escape_md
 from gatebot.plan import Job, select_jobs
 from gatebot.results import Results
 from gatebot.reuse import pull_request_scope
-from gatebot.runner import run_benchmark
+from gatebot.runner import run_at_commit, run_benchmark
 from gatebot.verdict import GateReport, report_document, report_from_document
 
 SECRETS_VARIABLE = "GATEBOT_SECRETS"
@@ -117,6 +119,7 @@ def plan_approved_run(ctx: Context, gh: Client, number: int, *, login: str, now:
         baselines_branch=loaded.config.gate.baselines_branch,
         max_flips_shown=loaded.config.gate.max_flips_shown,
         approval=Approval(by=login, at=now, head_sha=pr.head_sha),
+        run_base=pr.base_sha,
         fork_files=vetted.fetch,
         fork_removed=vetted.remove,
         # The harness is the base branch's but the artifacts are the fork's: the run is in the fork's
@@ -200,20 +203,13 @@ def evaluate_approved(ctx: Context, plan: StagePlan, environ: Mapping[str, str])
         loaded = ctx.load_config()
         jobs = planned_jobs(loaded, plan)
         for job in jobs:
-            missing = [n for n in loaded.config.benchmarks[job.benchmark].secrets if n not in secrets]
-            if missing:
-                raise InputError(
-                    f"benchmark {job.benchmark} needs the secret {', '.join(missing)}, which the command "
-                    "workflow does not pass",
-                    "add `NAME=${{ secrets.NAME }}` to the gatebot step's `secrets` input",
-                )
+            _given(loaded, job, secrets)  # a secret the workflow does not pass stops it before any run
         handoff = Handoff(ctx.settings.handoff_dir)
         place_files(ctx.runner.workspace, handoff.fork, plan)
         files = FileSource(LocalStore(loaded.root / DEFAULT_DIR), label=DEFAULT_DIR.as_posix())
 
         def candidate(job: Job) -> Results:
-            given = {n: secrets[n] for n in loaded.config.benchmarks[job.benchmark].secrets}
-            return run_benchmark(loaded, job, ctx.out_dir, log=log, secrets=given)[0]
+            return run_benchmark(loaded, job, ctx.out_dir, log=log, secrets=_given(loaded, job, secrets))[0]
 
         report = gate(
             loaded,
@@ -221,6 +217,7 @@ def evaluate_approved(ctx: Context, plan: StagePlan, environ: Mapping[str, str])
             candidate=candidate,
             source=HandoffSource(handoff.baselines, files),
             group=ctx.workflow.group,
+            run_base=_run_base(ctx, loaded, plan.run_base, secrets, log) if plan.run_base else None,
         )
     except Exception as error:
         failure = failure_of(error)
@@ -229,6 +226,42 @@ def evaluate_approved(ctx: Context, plan: StagePlan, environ: Mapping[str, str])
         redacting.close()
         _redact_results(ctx.out_dir, values)
     return report_from_document(redact(report_document(report), values), where="the verdict")
+
+
+def _run_base(
+    ctx: Context, loaded: LoadedConfig, base_sha: str, secrets: Mapping[str, str], log: IO[str]
+) -> RunBase:
+    """Benchmark a job on the pull request's base commit (the base branch's own harness and model) with
+    the secrets it declares there, in a worktree of its own: the fork's files, placed in the checkout,
+    are not in it."""
+
+    def benchmark(at: LoadedConfig, job: Job, out: Path) -> Results:
+        return run_benchmark(at, job, out, log=log, secrets=_given(at, job, secrets))[0]
+
+    def run(job: Job) -> Found | None:
+        results = run_at_commit(
+            ctx.runner.workspace, loaded, job, base_sha, ctx.out_dir / "base", log=log, run=benchmark
+        )
+        if results is None:
+            return None  # the base commit has no such job: gatebot or the model came with this change
+        return Found(
+            results, f"the base commit {base_sha[:7]}, benchmarked in this run (no baseline was recorded)"
+        )
+
+    return run
+
+
+def _given(loaded: LoadedConfig, job: Job, secrets: Mapping[str, str]) -> dict[str, str]:
+    """The secrets `job`'s benchmark declares in `loaded`, from the ones the command workflow passes."""
+    declared = loaded.config.benchmarks[job.benchmark].secrets
+    missing = [n for n in declared if n not in secrets]
+    if missing:
+        raise InputError(
+            f"benchmark {job.benchmark} needs the secret {', '.join(missing)}, which the command "
+            "workflow does not pass",
+            "add `NAME=${{ secrets.NAME }}` to the gatebot step's `secrets` input",
+        )
+    return {n: secrets[n] for n in declared}
 
 
 def _redact_results(out_dir: Path, values: Sequence[str]) -> None:

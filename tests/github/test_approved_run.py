@@ -15,6 +15,7 @@ from gatebot.bundle import read_bundle
 from gatebot.commands import decode_state
 from tests.fakegithub import events as payloads
 from tests.github.harness import REPO, ActionHarness, Stages, checks, fork_run_completed, synchronize
+from tests.projects import git
 
 SECRET = "sk-judge-7f3a9c1e2b4d6f8a0c2e4a6b8d0f1a3c"
 SECRETS = {"GATEBOT_SECRETS": f"JUDGE_KEY={SECRET}"}
@@ -48,10 +49,15 @@ def _harness(action: ActionHarness, *, artifacts: str | None = None) -> bytes:
     return fine_tune
 
 
-def _fork_pull_request(action: ActionHarness, files: dict[str, bytes | str]) -> dict[str, Any]:
-    """A fork's pull request whose head commit holds `files` on top of its base."""
+def _fork_pull_request(
+    action: ActionHarness, files: dict[str, bytes | str], *, base_sha: str | None = None
+) -> dict[str, Any]:
+    """A fork's pull request whose head commit holds `files` on top of its base (`base_sha`: that
+    commit, say the checkout's own)."""
     event = payloads.pull_request_from_fork()
     pull = event["pull_request"]
+    if base_sha is not None:
+        pull["base"]["sha"] = base_sha
     action.repo.commit({"README.md": "the base\n"}, branch=None, sha=pull["base"]["sha"])
     action.repo.commit(dict(files), branch=None, parents=[pull["base"]["sha"]], sha=pull["head"]["sha"])
     action.pull_request(event, list(files))
@@ -118,6 +124,36 @@ def test_maintainer_run__base_benchmark_with_secret_on_fork_model__comment_and_c
     assert "judge key in use: ***" in staged.evaluate.stderr  # the benchmark ran with it; redacted
     # The base branch's checkout is the harness: only the artifact was placed in it.
     assert (action.workspace / "models" / "ticket-router.npz").read_bytes() == fine_tune
+    _assert_no_secret(action, staged)
+
+
+def test_no_baseline_anywhere__maintainer_run_benchmarks_the_base_commit_with_the_secret__and_says_so(
+    action: ActionHarness,
+) -> None:
+    fine_tune = _harness(action)
+    workspace = action.workspace
+    shutil.rmtree(workspace / ".gatebot")  # no baseline file, and no baselines branch either
+    git(workspace, "init", "-q", "-b", "main")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "the base branch: its harness, the base model")
+    base = git(workspace, "rev-parse", "HEAD")
+    _fork_pull_request(action, {"models/ticket-router.npz": fine_tune}, base_sha=base)
+    action.repo.set_permission("maintainer-mia", "maintain")
+
+    staged = _command(action, "/gatebot run", "maintainer-mia")
+
+    assert staged.publish is not None, staged.last.stdout + staged.last.stderr
+    assert staged.evaluate is not None and staged.evaluate.code == 0, staged.evaluate
+    assert staged.publish.code == 1  # compared with the base model, the fine-tune regresses on Spanish
+    body = _sticky(action).body
+    assert f"the base commit {base[:7]}, benchmarked in this run (no baseline was recorded)" in body
+    assert "No baseline is stored" not in body
+    assert "language=es" in body
+    assert checks(action.repo)[-1].conclusion == "failure"
+    # Both runs had the key: the fork's model in the checkout, the base commit's in a worktree of its own.
+    assert staged.evaluate.stderr.count("judge key in use: ***") == 2
+    assert git(workspace, "worktree", "list").count("\n") == 0  # the base worktree is gone
+    assert (workspace / "models" / "ticket-router.npz").read_bytes() == fine_tune
     _assert_no_secret(action, staged)
 
 
