@@ -577,20 +577,22 @@ def run_at_commit(
     except ValueError:
         return None
     scratch = Path(tempfile.mkdtemp(prefix="gatebot-base-"))
-    worktree = base_worktree(repository_root, sha, scratch / "base")
     try:
-        config_path = worktree / relative / (loaded.path.name if loaded.path else DEFAULT_CONFIG_FILE)
-        if not config_path.exists():
-            return None
-        at_commit = load_config(config_path, required=True)
-        if job.model not in at_commit.config.models or job.benchmark not in at_commit.config.benchmarks:
-            return None
-        if run is not None:
-            return run(at_commit, job, out_dir)
-        results, _ = run_benchmark(at_commit, job, out_dir, log=log)
-        return results
+        worktree = base_worktree(repository_root, sha, scratch / "base")
+        try:
+            config_path = worktree / relative / (loaded.path.name if loaded.path else DEFAULT_CONFIG_FILE)
+            if not config_path.exists():
+                return None
+            at_commit = load_config(config_path, required=True)
+            if job.model not in at_commit.config.models or job.benchmark not in at_commit.config.benchmarks:
+                return None
+            if run is not None:
+                return run(at_commit, job, out_dir)
+            results, _ = run_benchmark(at_commit, job, out_dir, log=log)
+            return results
+        finally:
+            remove_worktree(repository_root, worktree)
     finally:
-        remove_worktree(repository_root, worktree)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
