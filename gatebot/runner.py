@@ -42,7 +42,8 @@ from gatebot.workflow import FILE_COMMANDS
 
 _TAIL_LINES = 20
 # Credentials of the workflow that a benchmark (the pull request's own code) must never see: with them it
-# could post its own green check or comment. Secrets a benchmark needs go in its `env:`.
+# could post its own green check or comment. Secrets a benchmark needs go in its `env:`. The action's
+# `secrets` input holds every benchmark's secrets at once: each benchmark is given only those it declares.
 WITHHELD = frozenset(
     {
         "GATEBOT_TOKEN",
@@ -51,6 +52,8 @@ WITHHELD = frozenset(
         "ACTIONS_RUNTIME_TOKEN",
         "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
         "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "GATEBOT_SECRETS",
+        "INPUT_SECRETS",
     }
 )
 _KILL_GRACE_SECONDS = 5.0

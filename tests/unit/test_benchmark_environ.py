@@ -13,6 +13,9 @@ def test_tokens_and_file_commands__removed__the_rest_kept() -> None:
         "gh_token": "lower",
         "ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.example",
         "ACTIONS_RUNTIME_TOKEN": "r",
+        # The action's `secrets` input: every benchmark's secrets, which each gets only its own of.
+        "GATEBOT_SECRETS": "JUDGE_KEY=sk-1\nOTHER_KEY=sk-2",
+        "INPUT_SECRETS": "JUDGE_KEY=sk-1",
         "GITHUB_ENV": "/runner/_temp/set_env",
         "GITHUB_PATH": "/runner/_temp/add_path",
         "GITHUB_OUTPUT": "/runner/_temp/set_output",
