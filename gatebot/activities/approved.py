@@ -11,8 +11,9 @@ benchmarks, requirements and datasets are the harness. Three stages, as for any 
   files named.
 - **evaluate** (no token): the fetched files are placed in the checkout, the benchmarks run with the
   secrets they declare (the action's `secrets` input reaches this step only), and every secret value
-  is redacted from the log, the error and the verdict. A job without a baseline under
-  `missing_baseline: run-base` also benchmarks the base commit, in a worktree of its own.
+  is redacted from the log, the error and the verdict. Baselines are those of the checkout's commit
+  (the default branch as it is now, not the pull request's base): a job without one, under
+  `missing_baseline: run-base`, also benchmarks that commit, in a worktree of its own.
 - **publish** (token; runs nothing): the comment (who approved which commit) and the check on the
   approved commit; if the pull request moved on meanwhile, the reply says a new `/gatebot run` is needed.
 """
@@ -56,7 +57,7 @@ from gatebot.markdown import escape_md
 from gatebot.plan import Job, select_jobs
 from gatebot.results import Results
 from gatebot.reuse import pull_request_scope
-from gatebot.runner import run_at_commit, run_benchmark
+from gatebot.runner import resolve_commit, run_at_commit, run_benchmark
 from gatebot.verdict import GateReport, report_document, report_from_document
 
 SECRETS_VARIABLE = "GATEBOT_SECRETS"
@@ -111,6 +112,10 @@ def plan_approved_run(ctx: Context, gh: Client, number: int, *, login: str, now:
     vetted = vet_changes(loaded.config, files, prefix=prefix, from_fork=pr.from_fork)
     if vetted.problem is not None:
         return vetted.problem
+    # The candidate is the fork's files in the default branch's checkout as it is now, so its baseline
+    # is that commit's, not the pull request's base: a fork that has not merged the default branch for
+    # a while would otherwise be compared with an older model under the newer harness.
+    harness = resolve_commit(ctx.runner.workspace, "HEAD") or ctx.runner.sha
     plan = StagePlan(
         activity=Activity.GATE_PULL_REQUEST,
         sha=pr.head_sha,
@@ -119,14 +124,14 @@ def plan_approved_run(ctx: Context, gh: Client, number: int, *, login: str, now:
         baselines_branch=loaded.config.gate.baselines_branch,
         max_flips_shown=loaded.config.gate.max_flips_shown,
         approval=Approval(by=login, at=now, head_sha=pr.head_sha),
-        run_base=pr.base_sha,
+        run_base=harness or None,
         fork_files=vetted.fetch,
         fork_removed=vetted.remove,
         # The harness is the base branch's but the artifacts are the fork's: the run is in the fork's
         # scope, so no result of it could ever count as the repository's own.
         trust_scope=pull_request_scope(info.head.repository, repository),
     )
-    _hand_off_baselines(ctx, gh, loaded, plan, baselines_at=pr.base_sha)
+    _hand_off_baselines(ctx, gh, loaded, plan, baselines_at=harness)
     refused = _fetch_files(gh, repository, pr.head_sha, vetted.fetch, Handoff(ctx.settings.handoff_dir).fork)
     if refused:
         return (
@@ -229,23 +234,25 @@ def evaluate_approved(ctx: Context, plan: StagePlan, environ: Mapping[str, str])
 
 
 def _run_base(
-    ctx: Context, loaded: LoadedConfig, base_sha: str, secrets: Mapping[str, str], log: IO[str]
+    ctx: Context, loaded: LoadedConfig, sha: str, secrets: Mapping[str, str], log: IO[str]
 ) -> RunBase:
-    """Benchmark a job on the pull request's base commit (the base branch's own harness and model) with
-    the secrets it declares there, in a worktree of its own: the fork's files, placed in the checkout,
-    are not in it."""
+    """Benchmark a job on the default branch's commit `sha`, the checkout the harness is, as that commit
+    has it (its config, its model) with the secrets it declares: in a worktree of its own, because the
+    fork's files are placed in the checkout."""
 
     def benchmark(at: LoadedConfig, job: Job, out: Path) -> Results:
         return run_benchmark(at, job, out, log=log, secrets=_given(at, job, secrets))[0]
 
     def run(job: Job) -> Found | None:
         results = run_at_commit(
-            ctx.runner.workspace, loaded, job, base_sha, ctx.out_dir / "base", log=log, run=benchmark
+            ctx.runner.workspace, loaded, job, sha, ctx.out_dir / "base", log=log, run=benchmark
         )
         if results is None:
-            return None  # the base commit has no such job: gatebot or the model came with this change
+            return None  # the commit has no such job: the model comes with this pull request
         return Found(
-            results, f"the base commit {base_sha[:7]}, benchmarked in this run (no baseline was recorded)"
+            results,
+            f"the default branch's commit {sha[:7]} (this run's harness), benchmarked in this run "
+            "(no baseline was recorded)",
         )
 
     return run

@@ -129,17 +129,41 @@ def test_maintainer_run__base_benchmark_with_secret_on_fork_model__comment_and_c
     _assert_no_secret(action, staged)
 
 
-def test_no_baseline_anywhere__maintainer_run_benchmarks_the_base_commit_with_the_secret__and_says_so(
+# A benchmark that writes its key into the results it leaves (gatebot redacts the file).
+WRITE_KEY = """\
+import json, os, sys
+with open(sys.argv[1]) as f:
+    results = json.load(f)
+results.setdefault("provenance", {})["judge"] = os.environ["JUDGE_KEY"]
+with open(sys.argv[1], "w") as f:
+    json.dump(results, f)
+"""
+
+
+def test_no_baseline_anywhere__maintainer_run_benchmarks_the_checkouts_commit_with_the_secret__and_says_so(
     action: ActionHarness,
 ) -> None:
     fine_tune = _harness(action)
     workspace = action.workspace
     shutil.rmtree(workspace / ".gatebot")  # no baseline file, and no baselines branch either
+    (workspace / "write_key.py").write_text(WRITE_KEY)
+    config = workspace / ".gatebot.yml"
+    config.write_text(
+        config.read_text().replace("--output {output}", "--output {output} && {python} write_key.py {output}")
+    )
+    # The pull request's base is an older commit of the default branch, whose model was the fine-tune
+    # itself; the default branch has gone back to the base model since. The harness is the checkout as
+    # it is now, so that is what the fork's model must be compared with.
+    models = workspace / "models"
+    (models / "ticket-router.npz").write_bytes(fine_tune)
     git(workspace, "init", "-q", "-b", "main")
     git(workspace, "add", "-A")
-    git(workspace, "commit", "-qm", "the base branch: its harness, the base model")
-    base = git(workspace, "rev-parse", "HEAD")
-    _fork_pull_request(action, {"models/ticket-router.npz": fine_tune}, base_sha=base)
+    git(workspace, "commit", "-qm", "the fine-tune, when the fork branched off")
+    old_base = git(workspace, "rev-parse", "HEAD")
+    shutil.copy(models / "base.npz", models / "ticket-router.npz")
+    git(workspace, "commit", "-qam", "back to the base model")
+    harness = git(workspace, "rev-parse", "HEAD")
+    _fork_pull_request(action, {"models/ticket-router.npz": fine_tune}, base_sha=old_base)
     action.repo.set_permission("maintainer-mia", "maintain")
 
     staged = _command(action, "/gatebot run", "maintainer-mia")
@@ -148,14 +172,21 @@ def test_no_baseline_anywhere__maintainer_run_benchmarks_the_base_commit_with_th
     assert staged.evaluate is not None and staged.evaluate.code == 0, staged.evaluate
     assert staged.publish.code == 1  # compared with the base model, the fine-tune regresses on Spanish
     body = _sticky(action).body
-    assert f"the base commit {base[:7]}, benchmarked in this run (no baseline was recorded)" in body
+    assert (
+        f"the default branch's commit {harness[:7]} (this run's harness), benchmarked in this run "
+        "(no baseline was recorded)"
+    ) in body
     assert "No baseline is stored" not in body
     assert "language=es" in body
     assert checks(action.repo)[-1].conclusion == "failure"
-    # Both runs had the key: the fork's model in the checkout, the base commit's in a worktree of its own.
+    # Both runs had the key: the fork's model in the checkout, the harness commit's in a worktree.
     assert staged.evaluate.stderr.count("judge key in use: ***") == 2
-    assert git(workspace, "worktree", "list").count("\n") == 0  # the base worktree is gone
-    assert (workspace / "models" / "ticket-router.npz").read_bytes() == fine_tune
+    base_results = list((staged.job / "gatebot-out" / "base").rglob("*.json"))
+    assert base_results and all(
+        json.loads(p.read_text())["provenance"]["judge"] == "***" for p in base_results
+    )
+    assert git(workspace, "worktree", "list").count("\n") == 0  # the worktree is gone
+    assert (models / "ticket-router.npz").read_bytes() == fine_tune
     _assert_no_secret(action, staged)
 
 
