@@ -57,7 +57,7 @@ from gatebot.markdown import escape_md
 from gatebot.plan import Job, select_jobs
 from gatebot.results import Results
 from gatebot.reuse import pull_request_scope
-from gatebot.runner import resolve_commit, run_at_commit, run_benchmark
+from gatebot.runner import git_commit, run_at_commit, run_benchmark
 from gatebot.verdict import GateReport, report_document, report_from_document
 
 SECRETS_VARIABLE = "GATEBOT_SECRETS"
@@ -115,7 +115,7 @@ def plan_approved_run(ctx: Context, gh: Client, number: int, *, login: str, now:
     # The candidate is the fork's files in the default branch's checkout as it is now, so its baseline
     # is that commit's, not the pull request's base: a fork that has not merged the default branch for
     # a while would otherwise be compared with an older model under the newer harness.
-    harness = resolve_commit(ctx.runner.workspace, "HEAD") or ctx.runner.sha
+    harness = git_commit(ctx.runner.workspace) or ctx.runner.sha
     plan = StagePlan(
         activity=Activity.GATE_PULL_REQUEST,
         sha=pr.head_sha,
